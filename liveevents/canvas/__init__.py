@@ -1,0 +1,1 @@
+"""Canvas live events: the raw record, its validation, and the Canvas delivery format."""

@@ -1,0 +1,101 @@
+"""The Canvas live event types that Instructure documents (82), by ``event_name``.
+
+Subscriptions select from this list; an unknown name is almost always a typo, so it is
+rejected with the list of valid names rather than silently matching nothing.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CANVAS_EVENT_TYPES", "unknown_event_types"]
+
+CANVAS_EVENT_TYPES: frozenset[str] = frozenset(
+    (
+        "account_created",
+        "account_notification_created",
+        "account_updated",
+        "asset_accessed",
+        "assignment_created",
+        "assignment_group_created",
+        "assignment_group_updated",
+        "assignment_override_created",
+        "assignment_override_updated",
+        "assignment_updated",
+        "attachment_created",
+        "attachment_deleted",
+        "attachment_updated",
+        "content_migration_completed",
+        "content_migration_started",
+        "conversation_created",
+        "conversation_forwarded",
+        "conversation_message_created",
+        "course_completed",
+        "course_created",
+        "course_grade_change",
+        "course_progress",
+        "course_section_created",
+        "course_section_updated",
+        "course_updated",
+        "discussion_entry_created",
+        "discussion_entry_submitted",
+        "discussion_topic_created",
+        "discussion_topic_updated",
+        "enrollment_created",
+        "enrollment_state_created",
+        "enrollment_state_updated",
+        "enrollment_updated",
+        "final_grade_custom_status",
+        "grade_change",
+        "grade_override",
+        "group_category_created",
+        "group_category_updated",
+        "group_created",
+        "group_membership_created",
+        "group_membership_updated",
+        "group_updated",
+        "learning_outcome_created",
+        "learning_outcome_group_created",
+        "learning_outcome_group_updated",
+        "learning_outcome_link_created",
+        "learning_outcome_link_updated",
+        "learning_outcome_result_created",
+        "learning_outcome_result_updated",
+        "learning_outcome_updated",
+        "logged_in",
+        "logged_out",
+        "lti_resource_link_created",
+        "lti_resource_link_updated",
+        "master_migration_started",
+        "module_created",
+        "module_item_created",
+        "module_item_updated",
+        "module_updated",
+        "outcome_calculation_method_created",
+        "outcome_calculation_method_updated",
+        "outcome_proficiency_created",
+        "outcome_proficiency_updated",
+        "outcomes.retry_outcome_alignment_clone",
+        "plagiarism_resubmit",
+        "quiz_created",
+        "quiz_submitted",
+        "quiz_updated",
+        "rubric_assessed",
+        "sis_batch_created",
+        "sis_batch_updated",
+        "submission_comment_created",
+        "submission_created",
+        "submission_custom_grade_status",
+        "submission_updated",
+        "syllabus_updated",
+        "user_account_association_created",
+        "user_created",
+        "user_updated",
+        "wiki_page_created",
+        "wiki_page_deleted",
+        "wiki_page_updated",
+    )
+)
+
+
+def unknown_event_types(names: list[str]) -> list[str]:
+    """Return the names (in the order given) that are not documented Canvas event types."""
+    return [name for name in names if name not in CANVAS_EVENT_TYPES]

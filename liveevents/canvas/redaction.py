@@ -1,0 +1,17 @@
+"""Bearer tokens leak into Canvas URLs as ``access_token`` query parameters; blank them."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["FILTERED", "redact_url"]
+
+FILTERED = "[FILTERED]"
+_ACCESS_TOKEN = re.compile(r"(?<=[?&;])(access_token=)[^&#;]*")
+
+
+def redact_url(url: str) -> str:
+    """Replace the value of every ``access_token`` query parameter with ``[FILTERED]``."""
+    if "access_token=" not in url:
+        return url
+    return _ACCESS_TOKEN.sub(r"\g<1>" + FILTERED, url)

@@ -1,0 +1,3 @@
+from liveevents.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Delivery: subscriptions, senders (HTTPS+JWT, SQS, Caliper endpoint), retries, replay."""

@@ -1,0 +1,1 @@
+"""Ingest: the Kinesis-compatible API, HTTP ingest and file input."""

@@ -1,0 +1,74 @@
+"""Input rules for raw Canvas records (both shapes) and their error messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from liveevents import RecordError, canvas_message, decode_record, parse_record
+
+METADATA = {
+    "event_name": "course_created",
+    "event_time": "2024-03-05T08:09:10.123Z",
+    "hostname": "school.example.edu",
+    "user_id": "3300000000000042",
+    "url": "https://school.example.edu/api/v1/courses?access_token=s3cr3t&per_page=5",
+}
+BODY = {"course_id": "3300000000000777", "name": "Marine Biology 101"}
+
+
+def test_both_shapes_are_the_same_event() -> None:
+    kinesis = parse_record({"attributes": METADATA, "body": BODY})
+    delivered = parse_record({"metadata": METADATA, "body": BODY})
+    assert kinesis == delivered
+    assert kinesis.event_name == "course_created"
+    assert kinesis.event_id == delivered.event_id
+
+
+def test_event_id_is_deterministic_v4_and_distinct() -> None:
+    first = parse_record({"attributes": METADATA, "body": BODY}).event_id
+    again = parse_record({"attributes": dict(reversed(list(METADATA.items()))), "body": BODY}).event_id
+    other = parse_record({"attributes": METADATA, "body": {**BODY, "name": "Marine Biology 102"}}).event_id
+    assert first == again
+    assert first != other
+    assert first[14] == "4" and first[19] in "89ab"
+
+
+@pytest.mark.parametrize(
+    ("record", "field", "rule_fragment"),
+    [
+        ([1, 2], "", "must be a JSON object, not an array"),
+        ({"body": BODY}, "", "needs 'attributes'"),
+        ({"attributes": METADATA, "metadata": METADATA, "body": BODY}, "", "not both"),
+        ({"attributes": METADATA}, "body", "needs a 'body'"),
+        ({"attributes": METADATA, "body": "x"}, "body", "not a string"),
+        ({"attributes": "x", "body": BODY}, "attributes", "must be a JSON object"),
+        ({"attributes": METADATA, "body": BODY, "extra": 1}, "extra", "unknown top-level key"),
+        ({"attributes": {**METADATA, "event_name": None}, "body": BODY}, "attributes.event_name", "Canvas event name"),
+        ({"attributes": {**METADATA, "event_name": "has space"}, "body": BODY}, "attributes.event_name", "Canvas event name"),
+        ({"metadata": {k: v for k, v in METADATA.items() if k != "event_time"}, "body": BODY}, "metadata.event_time", "ISO 8601"),
+        ({"attributes": {**METADATA, "event_time": "019-11-01T19:11:01.163Z"}, "body": BODY}, "attributes.event_time", "ISO 8601"),
+        ({"attributes": {**METADATA, "event_time": "2019-02-30T10:00:00Z"}, "body": BODY}, "attributes.event_time", "calendar"),
+    ],
+)
+def test_rejections_name_field_value_and_rule(record: object, field: str, rule_fragment: str) -> None:
+    with pytest.raises(RecordError) as caught:
+        parse_record(record)
+    assert caught.value.field == field
+    assert rule_fragment in caught.value.rule
+    assert rule_fragment in str(caught.value)
+    assert isinstance(caught.value, ValueError)
+
+
+def test_bad_json_is_a_record_error() -> None:
+    with pytest.raises(RecordError, match="not valid JSON"):
+        decode_record(b'{"attributes": ')
+
+
+def test_canvas_message_passes_through_and_redacts_tokens() -> None:
+    message = canvas_message({"attributes": METADATA, "body": BODY})
+    assert list(message) == ["metadata", "body"]
+    assert message["body"] == BODY
+    assert message["metadata"]["url"] == "https://school.example.edu/api/v1/courses?access_token=[FILTERED]&per_page=5"
+    assert {k: v for k, v in message["metadata"].items() if k != "url"} == {k: v for k, v in METADATA.items() if k != "url"}
+    unredacted = canvas_message({"metadata": METADATA, "body": BODY}, redact_tokens=False)
+    assert unredacted == {"metadata": METADATA, "body": BODY}

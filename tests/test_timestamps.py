@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import pytest
+
+from liveevents.timestamps import normalize_timestamp
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("2021-06-07T08:09:10.456Z", "2021-06-07T08:09:10.456Z"),
+        ("2021-06-07T08:09:10Z", "2021-06-07T08:09:10.000Z"),
+        ("2021-06-07 01:09:10 -0700", "2021-06-07T08:09:10.000Z"),
+        ("2021-06-07T02:09:10.98765-06:00", "2021-06-07T08:09:10.987Z"),
+        ("2021-06-07T13:39:10+05:30", "2021-06-07T08:09:10.000Z"),
+        ("2021-12-31T23:59:59.9999999Z", "2021-12-31T23:59:59.999Z"),
+        ("2021-06-07", "2021-06-07T00:00:00.000Z"),
+        ("2021-06-07T00:30:00+01:00", "2021-06-06T23:30:00.000Z"),
+    ],
+)
+def test_normalises_canvas_forms(given: str, expected: str) -> None:
+    assert normalize_timestamp(given) == expected
+
+
+@pytest.mark.parametrize("bad", ["021-06-07T08:09:10Z", "2021-06-07T08:09:10", "yesterday", "2021-13-01T00:00:00.000Z", ""])
+def test_rejects_unreadable(bad: str) -> None:
+    with pytest.raises(ValueError, match=repr(bad).replace("(", r"\(")):
+        normalize_timestamp(bad)
