@@ -1,0 +1,44 @@
+"""Groups, group categories and group memberships (``canvas-to-caliper.md`` §5.1, §8 T6)."""
+
+from __future__ import annotations
+
+from liveevents.caliper.shapes import Field, Shape, copy, entity_id, extensions, reference
+
+__all__ = ["GROUP", "GROUP_CATEGORY", "GROUP_MEMBERSHIP", "GROUP_MEMBERSHIP_STRICT"]
+
+_CATEGORY: Field = reference("isPartOf", "groupCategory", "group_category_id", "Entity", copy("name", "group_category_name"))
+_MEMBER: Field = reference("member", "user", "user_id", "Person")
+
+GROUP_CATEGORY = Shape(
+    "groupCategory", "group_category_id", "Entity",
+    copy("name", "group_category_name"),
+    extensions(entity_id("group_category_id")),
+)  # fmt: skip
+
+GROUP = Shape(
+    "group", "group_id", "Group",
+    copy("name", "group_name"),
+    extensions(entity_id("group_id")),
+    _CATEGORY,
+)  # fmt: skip
+
+# Canvas-compatible (the documented example): the membership has no extensions and its own id
+# sits in its organization's (the group's) extensions as entity_id.
+GROUP_MEMBERSHIP = Shape(
+    "groupMembership", "group_membership_id", "Membership",
+    _MEMBER,
+    ("organization", Shape(
+        "group", "group_id", "Group",
+        copy("name", "group_name"),
+        extensions(entity_id("group_membership_id")),
+        _CATEGORY,
+    )),
+)  # fmt: skip
+
+# Strict profile: each entity_id on its own entity, as the event's Caliper schema says.
+GROUP_MEMBERSHIP_STRICT = Shape(
+    "groupMembership", "group_membership_id", "Membership",
+    extensions(entity_id("group_membership_id")),
+    _MEMBER,
+    ("organization", GROUP),
+)  # fmt: skip

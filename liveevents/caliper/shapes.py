@@ -1,0 +1,159 @@
+"""A small declarative language for Caliper entities built from a Canvas event body.
+
+Most Caliper objects Canvas emits are "an entity with a URN id and a type, then these keys in
+this order, each taken from that body field". A :class:`Shape` says exactly that, so each
+per-family module reads like the mapping table in ``canvas-to-caliper.md`` §5::
+
+    Shape("quiz", "quiz_id", "Assessment",
+          copy("name", "title"),
+          date("dateCreated", "updated_at"),
+          extensions(copy("quiz_type"), entity_id("quiz_id")),
+          score("maxScore", "points_possible"))
+
+Every field reads one value from the body; ``None`` leaves the key out (SPEC: null values
+SHOULD be excluded), so key order is the order of the fields, absent keys skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from operator import methodcaller
+from typing import Any
+
+from liveevents.caliper.values import canvas_extensions, optional_id, optional_time, required_id, score as score_value, urn
+
+__all__ = [
+    "Body",
+    "Entity",
+    "Field",
+    "ObjectBuilder",
+    "Shape",
+    "constant",
+    "copy",
+    "date",
+    "entity_id",
+    "extensions",
+    "identifier",
+    "reference",
+    "score",
+    "urn_of",
+]
+
+Body = dict[str, Any]
+Entity = dict[str, Any]
+#: Every object builder takes ``(body, metadata, actor, edApp)`` and returns the Caliper object.
+ObjectBuilder = Callable[[Body, Body, Entity, Entity], Entity]
+Reader = Callable[[Body], Any]
+#: One output key and how to read its value from the body (``None`` = leave the key out).
+Field = tuple[str, Reader]
+
+
+def copy(key: str, source: str | None = None) -> Field:
+    """The body value, verbatim (strings byte for byte, numbers and booleans as they are)."""
+    return key, methodcaller("get", source or key)
+
+
+def date(key: str, *sources: str) -> Field:
+    """A body timestamp normalised to ``YYYY-MM-DDTHH:MM:SS.sssZ``; with several sources, the
+    first one that is not null."""
+    names = sources or (key,)
+    if len(names) == 1:
+        name = names[0]
+        field = "body." + name
+        return key, lambda body: optional_time(body.get(name), field)
+
+    def read(body: Body) -> str | None:
+        for name in names:
+            value = body.get(name)
+            if value is not None:
+                return optional_time(value, "body." + name)
+        return None
+
+    return key, read
+
+
+def score(key: str, source: str) -> Field:
+    """A number; an integral float becomes an integer (``100.0`` → ``100``)."""
+
+    def read(body: Body) -> Any:
+        value = body.get(source)
+        return None if value is None else score_value(value)
+
+    return key, read
+
+
+def identifier(key: str, source: str | None = None) -> Field:
+    """A Canvas id as a string (a JSON number becomes its decimal form)."""
+    name = source or key
+    return key, lambda body: optional_id(body, name)
+
+
+def entity_id(source: str) -> Field:
+    """The ``entity_id`` extension: the entity's own Canvas id, as given in the body."""
+    return identifier("entity_id", source)
+
+
+def urn_of(key: str, kind: str, source: str) -> Field:
+    """A Canvas id rendered as a URN (``user_id`` → ``urn:instructure:canvas:user:<id>``)."""
+
+    def read(body: Body) -> str | None:
+        value = optional_id(body, source)
+        return None if value is None else urn(kind, value)
+
+    return key, read
+
+
+def constant(key: str, value: Any) -> Field:
+    return key, lambda body: value
+
+
+def extensions(*fields: Field) -> Field:
+    """``extensions: {"com.instructure.canvas": {...}}``, left out when every field is absent."""
+
+    def read(body: Body) -> dict[str, Any] | None:
+        found = _fill({}, fields, body)
+        return canvas_extensions(found) if found else None
+
+    return "extensions", read
+
+
+def reference(key: str, kind: str, source: str, type_: str, *fields: Field) -> Field:
+    """A nested entity (``isPartOf``, ``assignable``...), left out when its id is absent."""
+
+    def read(body: Body) -> dict[str, Any] | None:
+        value = optional_id(body, source)
+        if value is None:
+            return None
+        return _fill({"id": urn(kind, value), "type": type_}, fields, body)
+
+    return key, read
+
+
+class Shape:
+    """A Caliper entity: ``id`` (URN of a required body id), ``type``, then ``fields`` in order.
+
+    Called like every object builder (``body, metadata, actor, app``); a shape needs only the body.
+    """
+
+    __slots__ = ("fields", "id_key", "kind", "type")
+
+    def __init__(self, kind: str, id_key: str, type_: str, *fields: Field) -> None:
+        self.kind = kind
+        self.id_key = id_key
+        self.type = type_
+        self.fields = fields
+
+    def __call__(self, body: Body, metadata: object = None, actor: object = None, app: object = None) -> dict[str, Any]:
+        entity = {"id": urn(self.kind, required_id(body, self.id_key)), "type": self.type}
+        return _fill(entity, self.fields, body)
+
+    def __repr__(self) -> str:
+        return f"Shape({self.kind!r}, {self.id_key!r}, {self.type!r}, {[key for key, _ in self.fields]})"
+
+
+def _fill(target: dict[str, Any], fields: tuple[Field, ...], body: Body) -> dict[str, Any]:
+    for key, read in fields:
+        value = read(body)
+        if value is not None:
+            target[key] = value
+    return target

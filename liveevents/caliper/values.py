@@ -1,0 +1,71 @@
+"""How single Canvas values become Caliper values: ids, URNs, timestamps, numbers.
+
+Rules from the mapping (``canvas-to-caliper.md`` §4.2, §4.3, §4.12): ids are copied verbatim
+(a JSON number becomes its decimal string), an entity id is ``urn:instructure:canvas:<kind>:<id>``,
+every timestamp is rendered ``YYYY-MM-DDTHH:MM:SS.sssZ``, an integral float score is an integer,
+and a null or absent value leaves its Caliper key out.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from liveevents.caliper.vocabulary import CANVAS_EXTENSIONS, URN_PREFIX
+from liveevents.canvas.record import RecordError
+from liveevents.timestamps import normalize_timestamp
+
+__all__ = ["canvas_extensions", "canvas_id", "optional_id", "optional_time", "required_id", "score", "urn"]
+
+log = logging.getLogger("liveevents.caliper")
+
+
+def canvas_id(value: Any, field: str) -> str:
+    """A Canvas id as its string: strings verbatim (any width, global or local), integers in decimal."""
+    if type(value) is str:
+        return value
+    if type(value) is int:
+        return str(value)
+    raise RecordError(field, value, "a Canvas id must be a string or an integer")
+
+
+def optional_id(source: dict[str, Any], key: str, where: str = "body") -> str | None:
+    value = source.get(key)
+    return None if value is None else canvas_id(value, where + "." + key)
+
+
+def required_id(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if value is None:
+        raise RecordError("body." + key, value, "required (a Canvas id) to build the Caliper form of this event")
+    return canvas_id(value, "body." + key)
+
+
+def urn(kind: str, canvas_id_text: str) -> str:
+    return URN_PREFIX + kind + ":" + canvas_id_text
+
+
+def optional_time(value: Any, field: str) -> str | None:
+    """A body timestamp in the Caliper form; an unreadable one is left out (and logged), never invented."""
+    if value is None:
+        return None
+    if type(value) is str:
+        try:
+            return normalize_timestamp(value)
+        except ValueError as error:
+            reason = str(error)
+    else:
+        reason = "not a string"
+    log.warning("left out %s %r: unreadable timestamp (%s)", field, value, reason)
+    return None
+
+
+def score(value: Any) -> Any:
+    """Scores are copied as numbers; ``100.0`` becomes ``100`` (Canvas's Ruby floats print that way)."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+def canvas_extensions(fields: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {CANVAS_EXTENSIONS: fields}
