@@ -81,7 +81,7 @@ def normalize_timestamp(value: str) -> str:
     if CALIPER_DATETIME.fullmatch(value):
         # Already canonical (the common case): only the calendar needs checking.
         try:
-            datetime(int(value[:4]), int(value[5:7]), int(value[8:10]), int(value[11:13]), int(value[14:16]), int(value[17:19]))
+            datetime.fromisoformat(value)  # C-fast; ISO 8601 with "Z" since Python 3.11
         except ValueError as error:
             raise ValueError(f"{value!r} is not a real calendar date and time: {error}") from None
         return value

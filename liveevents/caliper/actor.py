@@ -21,6 +21,7 @@ ActorRule = Callable[[Body, Body, str], tuple[Entity, str | None]]
 
 #: The OVERVIEW's Person for "clearly initiated by a user, but Canvas cannot determine the user's id".
 UNKNOWN_USER = urn("user", "0")
+_USER = urn("user", "")
 
 _ACCOUNT_FIELDS = ("root_account_id", "root_account_lti_guid", "root_account_uuid")
 _PERSON_FIELDS = ("user_login", "user_sis_id", *_ACCOUNT_FIELDS)
@@ -30,15 +31,16 @@ def person(user_id: str, metadata: Body, fields: tuple[str, ...] = _PERSON_FIELD
     """A Person with Canvas's actor extensions: ``fields`` from metadata, then entity_id, then
     (masquerade) real_user_id — documented but never exemplified, so appended last (T29)."""
     extensions: dict[str, Any] = {}
+    get = metadata.get
     for key in fields:
-        value = metadata.get(key)
+        value = get(key)
         if value is not None:
             extensions[key] = value
     extensions["entity_id"] = user_id
-    real_user_id = metadata.get("real_user_id")
+    real_user_id = get("real_user_id")
     if real_user_id is not None:
         extensions["real_user_id"] = canvas_id(real_user_id, "metadata.real_user_id")
-    return {"id": urn("user", user_id), "type": "Person", "extensions": {CANVAS_EXTENSIONS: extensions}}
+    return {"id": _USER + user_id, "type": "Person", "extensions": {CANVAS_EXTENSIONS: extensions}}
 
 
 def software_application(app_id: str) -> Entity:
@@ -58,7 +60,8 @@ def standard_actor(*, body_actor: bool, person_required: bool) -> ActorRule:
     def actor(metadata: Body, body: Body, app_id: str) -> tuple[Entity, str | None]:
         user_id = metadata.get("user_id")
         if user_id is not None:
-            user_id = canvas_id(user_id, "metadata.user_id")
+            if type(user_id) is not str:
+                user_id = canvas_id(user_id, "metadata.user_id")
             return person(user_id, metadata), user_id
         if body_actor:
             user_id = body.get("user_id")

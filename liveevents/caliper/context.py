@@ -30,10 +30,14 @@ __all__ = [
 #: ``(metadata, body) -> (group or None, organization or None)``
 ContextSource = Callable[[Body, Body], tuple[Entity | None, Entity | None]]
 _NOWHERE: tuple[None, None] = (None, None)
+_USER = urn("user", "")
+
+
+_COURSE = urn("course", "")
 
 
 def _course(course_id: str) -> tuple[Entity, Entity]:
-    course = urn("course", course_id)
+    course = _COURSE + course_id
     group = {
         "id": course,
         "type": "CourseOffering",
@@ -42,23 +46,23 @@ def _course(course_id: str) -> tuple[Entity, Entity]:
     return group, {"id": course, "type": "CourseOffering"}
 
 
-def _context(source: Body, prefix: str) -> tuple[Entity | None, Entity | None]:
+def _context(source: Body, where: str) -> tuple[Entity | None, Entity | None]:
     if source.get("context_type") != "Course":
         return _NOWHERE  # Account, Group, User, CourseSection (no course id: T30) or none
     context_id = source.get("context_id")
-    if context_id is None:
-        return _NOWHERE
-    return _course(canvas_id(context_id, prefix + "context_id"))
+    if type(context_id) is str:
+        return _course(context_id)
+    return _NOWHERE if context_id is None else _course(canvas_id(context_id, where + ".context_id"))
 
 
 def metadata_context(metadata: Body, body: Body) -> tuple[Entity | None, Entity | None]:
     """The request's context (most events)."""
-    return _context(metadata, "metadata.")
+    return _context(metadata, "metadata")
 
 
 def body_context(metadata: Body, body: Body) -> tuple[Entity | None, Entity | None]:
     """The entity's own context (attachments, groups, group categories, discussion topics)."""
-    return _context(body, "body.")
+    return _context(body, "body")
 
 
 def enrollment_section(metadata: Body, body: Body) -> tuple[Entity | None, Entity | None]:
@@ -100,12 +104,18 @@ class Memberships:
 
     def __call__(self, organization: Entity, user_id: str, context_role: Any) -> Entity:
         mapped = self._roles.get(context_role) if type(context_role) is str else None
-        membership: dict[str, Any] = {
-            "id": f"{organization['id']}:{'user' if mapped is None else mapped[0]}:{user_id}",
+        if mapped is None:
+            return {
+                "id": organization["id"] + ":user:" + user_id,
+                "type": "Membership",
+                "member": {"id": _USER + user_id, "type": "Person"},
+                "organization": organization,
+            }
+        segment, roles = mapped
+        return {
+            "id": organization["id"] + ":" + segment + ":" + user_id,
             "type": "Membership",
-            "member": {"id": urn("user", user_id), "type": "Person"},
+            "member": {"id": _USER + user_id, "type": "Person"},
             "organization": organization,
+            "roles": list(roles),
         }
-        if mapped is not None:
-            membership["roles"] = list(mapped[1])
-        return membership

@@ -91,20 +91,22 @@ class CaliperTransformer:
         event = record if type(record) is CanvasEvent else parse_record(record)
         metadata = event.metadata
         body = event.body
-        plan = self._plans.get(metadata["event_name"])
+        get = metadata.get
+        plan = self._plans.get(get("event_name"))
         if plan is None:
-            raise UnmappedEventError(metadata["event_name"])
+            raise UnmappedEventError(event.event_name)
         caliper_type, action, build_object, build_generated, context, actor_rule = plan
 
-        hostname = metadata.get("hostname")
+        hostname = get("hostname")
         if hostname is not None:
             app_id = sensor = account_url(hostname)
-        else:
+        else:  # an automated job (§7)
             app_id = self._default_app_id
             sensor = self._job_sensor or app_id
         app = {"id": app_id, "type": "SoftwareApplication"}
         actor, member_id = actor_rule(metadata, body, app_id)
 
+        # Key order as in every documented example (§1).
         caliper: dict[str, Any] = {
             "@context": CALIPER_CONTEXT,
             "id": "urn:uuid:" + event.event_id,
@@ -116,7 +118,7 @@ class CaliperTransformer:
         }
         if build_generated is not None:
             caliper["generated"] = build_generated(body, metadata, actor, app)
-        referrer = metadata.get("referrer")
+        referrer = get("referrer")
         if referrer is not None:
             caliper["referrer"] = redact_url(referrer) if self._redact and type(referrer) is str else referrer
         caliper["edApp"] = app
@@ -124,17 +126,12 @@ class CaliperTransformer:
         if group is not None:
             caliper["group"] = group
         if organization is not None and member_id is not None:
-            caliper["membership"] = self._membership(organization, member_id, metadata.get("context_role"))
-        user_session = session(metadata)
-        if user_session is not None:
-            caliper["session"] = user_session
+            caliper["membership"] = self._membership(organization, member_id, get("context_role"))
+        session_id = get("session_id")
+        if session_id is not None:
+            caliper["session"] = session(session_id)
         caliper["extensions"] = event_extensions(metadata, self._redact)
-        return {
-            "sensor": sensor,
-            "sendTime": format_send_time(send_time),
-            "dataVersion": CALIPER_CONTEXT,
-            "data": [caliper],
-        }
+        return {"sensor": sensor, "sendTime": format_send_time(send_time), "dataVersion": CALIPER_CONTEXT, "data": [caliper]}
 
 
 _DEFAULT = CaliperTransformer()

@@ -18,6 +18,7 @@ __all__ = ["account_url", "event_extensions", "is_request", "session"]
 # Fixed order of the event extensions (request fields, then job fields, then version).
 _REQUEST_FIELDS = ("hostname", "request_id", "user_agent", "client_ip")
 _JOB_FIELDS = ("job_id", "job_tag")
+_SESSION = urn("session", "")
 
 
 def is_request(metadata: Body) -> bool:
@@ -31,22 +32,23 @@ def account_url(hostname: str) -> str:
 
 
 def event_extensions(metadata: Body, redact_tokens: bool) -> dict[str, dict[str, Any]]:
+    get = metadata.get
     extensions: dict[str, Any] = {}
     for key in _REQUEST_FIELDS:
-        value = metadata.get(key)
+        value = get(key)
         if value is not None:
             extensions[key] = value
-    url = metadata.get("url")
+    url = get("url")
     if url is not None:
         extensions["request_url"] = redact_url(url) if redact_tokens and type(url) is str else url
     for key in _JOB_FIELDS:
-        value = metadata.get(key)
+        value = get(key)
         if value is not None:
             extensions[key] = value
     extensions["version"] = CONVERTER_VERSION
     return {CANVAS_EXTENSIONS: extensions}
 
 
-def session(metadata: Body) -> dict[str, str] | None:
-    session_id = metadata.get("session_id")
-    return None if session_id is None else {"id": urn("session", str(session_id)), "type": "Session"}
+def session(session_id: object) -> dict[str, str]:
+    """The web session (``metadata.session_id``), whatever the actor."""
+    return {"id": _SESSION + (session_id if type(session_id) is str else str(session_id)), "type": "Session"}

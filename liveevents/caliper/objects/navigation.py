@@ -52,12 +52,14 @@ def asset_object(body: Body, metadata: Body, actor: Entity, app: Entity) -> Enti
     if subtype is not None:
         extensions["asset_subtype"] = subtype
     extensions["entity_id"] = asset_id
+    get = metadata.get
     for key in _REQUEST_FIELDS:
-        value = metadata.get(key)
+        value = get(key)
         if value is not None:
             extensions[key] = value
+    get = body.get
     for key in _BODY_EXTRAS:
-        value = body.get(key)
+        value = get(key)
         if value is not None:
             extensions[key] = value
     entity["extensions"] = {CANVAS_EXTENSIONS: extensions}
