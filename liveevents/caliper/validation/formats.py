@@ -9,7 +9,7 @@ import re
 from datetime import datetime
 from typing import Final
 
-__all__ = ["is_datetime", "is_duration", "is_iri", "is_urn_uuid", "is_uuid_v4"]
+__all__ = ["IRI", "is_datetime", "is_duration", "is_iri", "is_urn_uuid", "is_uuid_v4"]
 
 # SPEC §1.4: "YYYY-MM-DDTHH:mm:ss.SSSZ set to UTC with no offset specified".
 _DATETIME: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
@@ -23,7 +23,7 @@ _DURATION: Final = re.compile(
 
 # An absolute IRI (RFC 3987: a scheme, a colon, no whitespace or characters IRIs exclude), or a
 # blank node identifier "_:name" (SPEC §4.2 allows both; "urn:" ids are IRIs).
-_IRI: Final = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*|_):[^\s<>\"{}|\\^`]+")
+IRI: Final = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*|_):[^\s<>\"{}|\\^`]+")
 
 _URN_UUID: Final = re.compile(r"urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -43,7 +43,7 @@ def is_duration(value: str) -> bool:
 
 
 def is_iri(value: str) -> bool:
-    return _IRI.fullmatch(value) is not None
+    return IRI.fullmatch(value) is not None
 
 
 def is_urn_uuid(value: str) -> bool:

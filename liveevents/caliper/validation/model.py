@@ -7,9 +7,7 @@ the walker does one dict lookup per node and one per property.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Final
 
 from liveevents.caliper.validation.kinds import (
@@ -223,11 +221,14 @@ class NodeSpec:
 
     name: str
     ancestors: frozenset[str]
-    properties: Mapping[str, Kind]
+    #: a plain dict (the hot path looks up every property in it); never mutated
+    properties: dict[str, Kind]
     required: tuple[str, ...]
     deprecated: frozenset[str]
     canvas_properties: frozenset[str]
     is_event: bool
+    #: retired in 1.1 (I9), or not an Entity/Event where one is expected: the walker's slow path
+    retired: bool
 
 
 def _ancestors(name: str) -> frozenset[str]:
@@ -256,15 +257,17 @@ def _spec(name: str) -> NodeSpec:
     return NodeSpec(
         name=name,
         ancestors=ancestors,
-        properties=MappingProxyType(properties),
+        properties=properties,
         required=tuple(required),
         deprecated=frozenset(deprecated),
         canvas_properties=frozenset(_CANVAS_PROPERTIES.get(name, ())),
         is_event="Event" in ancestors,
+        retired=name in RETIRED_TYPES,
     )
 
 
-NODE_SPECS: Final[Mapping[str, NodeSpec]] = MappingProxyType({name: _spec(name) for name in _TYPES})
+#: type Term -> spec; a plain dict for the hot path, never mutated
+NODE_SPECS: Final[dict[str, NodeSpec]] = {name: _spec(name) for name in _TYPES}
 
 EVENT_TYPES: Final = frozenset(name for name, spec in NODE_SPECS.items() if spec.is_event)
 ENTITY_TYPES: Final = frozenset(NODE_SPECS) - EVENT_TYPES

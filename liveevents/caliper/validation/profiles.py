@@ -174,7 +174,7 @@ EVENT_PROFILES: Final[Mapping[str, EventProfile]] = MappingProxyType({
             "LoggedOut": {"actor": "Person", "object": "SoftwareApplication"},
             "TimedOut": {"actor": "SoftwareApplication", "object": "Session"},
         },
-        recommended={"session": ""},
+        recommended={"session": "LoggedIn LoggedOut"},
     ),
     "ThreadEvent": _profile(
         actor="Person",
