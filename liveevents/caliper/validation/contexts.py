@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from liveevents.caliper.validation.model import TYPE_TERMS
+from liveevents.caliper.validation.model import PROPERTY_TERMS, TYPE_TERMS
 from liveevents.caliper.validation.problem import pointer, show
 from liveevents.caliper.validation.vocabulary import (
     ACTIONS,
     CALIPER_CONTEXT_PREFIX,
     CALIPER_V1P1,
+    CONTEXT_ACTION_SPELLINGS,
     PROFILE_EXTENSION_CONTEXTS,
     ROLES,
     STATUSES,
@@ -27,9 +28,16 @@ __all__ = ["CALIPER_TERMS", "UNSUPPORTED", "Report", "Scope", "check_context"]
 
 Report = Callable[..., None]
 
-#: Terms the v1p1 context defines: no inline context may redefine them.
+#: Terms of the v1p1 context (no inline context may redefine them), plus the App. A action spellings
+#: and ``Manager#Manager`` that the context lacks (docs/validator.md).
 CALIPER_TERMS: Final = (
-    frozenset({"id", "type", "caliper", "lis", "xsd"}) | TYPE_TERMS | ACTIONS | ROLES | STATUSES
+    frozenset({"id", "type", "caliper", "lis", "xsd"})
+    | TYPE_TERMS
+    | PROPERTY_TERMS
+    | ACTIONS
+    | frozenset(CONTEXT_ACTION_SPELLINGS)
+    | ROLES
+    | STATUSES
 )
 
 

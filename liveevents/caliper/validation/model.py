@@ -28,7 +28,7 @@ from liveevents.caliper.validation.kinds import (
     entity_list,
 )
 
-__all__ = ["ENTITY_TYPES", "EVENT_TYPES", "NODE_SPECS", "NodeSpec", "RETIRED_TYPES", "TYPE_TERMS"]
+__all__ = ["ENTITY_TYPES", "EVENT_TYPES", "NODE_SPECS", "NodeSpec", "PROPERTY_TERMS", "RETIRED_TYPES", "TYPE_TERMS"]
 
 # Properties the walker handles itself before the property loop.
 _HANDLED: Final = Kind("handled", "")
@@ -274,3 +274,6 @@ ENTITY_TYPES: Final = frozenset(NODE_SPECS) - EVENT_TYPES
 
 #: Type Terms of the v1p1 context (the retired ones are not among them).
 TYPE_TERMS: Final = frozenset(NODE_SPECS) - RETIRED_TYPES
+
+#: Property Terms of the v1p1 context.
+PROPERTY_TERMS: Final = frozenset(key for spec in NODE_SPECS.values() for key in spec.properties) - {"@context", "id", "type"}

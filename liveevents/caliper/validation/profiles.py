@@ -34,8 +34,8 @@ class EventProfile:
     by_action: Mapping[str, Mapping[str, TypeSet]]
     #: property -> the actions it SHOULD accompany (lint, warning)
     recommended: Mapping[str, frozenset[str]]
-    #: slot -> properties the entity object in that slot SHOULD carry (lint, warning)
-    recommended_in: Mapping[str, tuple[str, ...]]
+    #: slot -> (type, properties an entity of that type in that slot SHOULD carry) (lint, warning)
+    recommended_in: Mapping[str, tuple[str, tuple[str, ...]]]
     #: Canvas deviations: slot -> {type: tag}; "action" -> {action: tag}; slot -> {"*": tag} for a
     #: not-applicable slot Canvas or the spec's own schemas use anyway
     canvas: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -56,7 +56,7 @@ def _profile(
     referrer: str = "Entity",
     by_action: Mapping[str, Mapping[str, str]] | None = None,
     recommended: Mapping[str, str] | None = None,
-    recommended_in: Mapping[str, str] | None = None,
+    recommended_in: Mapping[str, tuple[str, str]] | None = None,
     canvas: Mapping[str, Mapping[str, str]] | None = None,
 ) -> EventProfile:
     """One row of SPEC App. B; type sets are written ``"A|B"``, action lists space-separated."""
@@ -81,7 +81,9 @@ def _profile(
         recommended=MappingProxyType(
             {name: frozenset(when.split()) if when else action_set for name, when in (recommended or {}).items()}
         ),
-        recommended_in=MappingProxyType({slot: tuple(names.split()) for slot, names in (recommended_in or {}).items()}),
+        recommended_in=MappingProxyType(
+            {slot: (type_name, tuple(names.split())) for slot, (type_name, names) in (recommended_in or {}).items()}
+        ),
         canvas=MappingProxyType(dict(canvas or {})),
     )
 
@@ -102,7 +104,7 @@ EVENT_PROFILES: Final[Mapping[str, EventProfile]] = MappingProxyType({
             "Shared": {"generated": "SharedAnnotation"},
             "Tagged": {"generated": "TagAnnotation"},
         },
-        recommended_in={"generated": "annotator annotated"},
+        recommended_in={"generated": ("Annotation", "annotator annotated")},
     ),
     "AssessmentEvent": _profile(
         actor="Person",
@@ -110,7 +112,7 @@ EVENT_PROFILES: Final[Mapping[str, EventProfile]] = MappingProxyType({
         object="Assessment",
         generated="Attempt",
         recommended={"generated": ""},
-        recommended_in={"generated": "assignee assignable count"},
+        recommended_in={"generated": ("Attempt", "assignee assignable count")},
         canvas={"object": {"Attempt": "C4"}},
     ),
     "AssessmentItemEvent": _profile(

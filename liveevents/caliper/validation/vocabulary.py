@@ -9,6 +9,7 @@ __all__ = [
     "ACTION_SPELLINGS",
     "CALIPER_CONTEXT_PREFIX",
     "CALIPER_V1P1",
+    "CONTEXT_ACTION_SPELLINGS",
     "CONTEXT_ROLES",
     "PROFILE_EXTENSION_CONTEXTS",
     "ROLES",
@@ -47,13 +48,17 @@ ACTIONS: Final = frozenset(
     """.split()
 )
 
+#: The v1p1 context's own spellings of two App. A actions: only warned about.
+CONTEXT_ACTION_SPELLINGS: Final = {
+    "EnabledCloseCaptioning": "EnabledClosedCaptioning",
+    "DisabledCloseCaptioning": "DisabledClosedCaptioning",
+}
+
 #: Spellings the 1.1 text itself uses besides the App. A Term: variant -> (App. A Term, canvas-mode
-#: deviation tag or None).  ``MarkedAsUnRead`` (App. B prose) is an error in strict mode; the
-#: ``…CloseCaptioning`` Terms are what the JSON-LD context defines, so they are only warned about.
+#: deviation tag or None).  ``MarkedAsUnRead`` (App. B prose) is an error in strict mode.
 ACTION_SPELLINGS: Final[dict[str, tuple[str, str | None]]] = {
     "MarkedAsUnRead": ("MarkedAsUnread", "S7"),
-    "EnabledCloseCaptioning": ("EnabledClosedCaptioning", None),
-    "DisabledCloseCaptioning": ("DisabledClosedCaptioning", None),
+    **{variant: (term, None) for variant, term in CONTEXT_ACTION_SPELLINGS.items()},
 }
 
 _SUB_ROLES_BY_CONTEXT: Final = {

@@ -177,15 +177,17 @@ class Walk:
                     f"{path}/{name}",
                     f"{type_name} {action} has no {name!r} (SHOULD be given)",
                 )
-        for slot, names in profile.recommended_in.items():
+        for slot, (entity_type, names) in profile.recommended_in.items():
             value = node.get(slot)
-            if isinstance(value, dict):
+            slot_type = value.get("type") if isinstance(value, dict) else None
+            spec_in_slot = NODE_SPECS.get(slot_type) if isinstance(slot_type, str) else None
+            if spec_in_slot is not None and entity_type in spec_in_slot.ancestors:
                 for name in names:
-                    if value.get(name) is None:
+                    if value.get(name) is None:  # type: ignore[union-attr]
                         self.report(
                             "event.entity.incomplete",
                             f"{path}/{slot}/{name}",
-                            f"{type_name} {slot} has no {name!r} (SHOULD be given)",
+                            f"the {spec_in_slot.name} {slot} by {type_name} has no {name!r} (SHOULD be given)",
                         )
 
     def entity_node(
