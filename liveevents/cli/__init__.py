@@ -15,6 +15,7 @@ from liveevents import __version__
 # command name -> "module:attribute" of a click.Command
 _COMMANDS: dict[str, str] = {
     "transform": "liveevents.cli.transform:transform",
+    "validate": "liveevents.cli.validate:validate",
 }
 
 

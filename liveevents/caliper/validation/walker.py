@@ -201,7 +201,7 @@ class Walk:
         owner: str = "",
     ) -> None:
         """An entity (or selector) object; ``allowed`` types (subtypes too) when the slot limits them
-        (``owner``: the event type whose profile sets the limit, for the message)."""
+        (``owner``: the event slot whose profile sets the limit, for the message)."""
         if "@context" in node:
             scope = check_context(node["@context"], f"{path}/@context", self.report, nested=True, inherited=scope)
             if scope is UNSUPPORTED:
@@ -233,7 +233,7 @@ class Walk:
             self.report(
                 type_rule,
                 f"{path}/type",
-                f"type {spec.name!r} is not allowed here{' in ' + owner if owner else ''}; expected {_expected_types(allowed)}",
+                f"type {spec.name!r} is not allowed {'as the ' + owner if owner else 'here'}; expected {_expected_types(allowed)}",
                 tolerated.get(spec.name) if tolerated is not None else None,
             )
         self.properties(node, path, spec, scope)
@@ -333,7 +333,7 @@ class Walk:
                 allowed,
                 _SLOT_RULES[key],
                 profile.canvas.get(key),
-                type_name,
+                f"{type_name} {key}",
             )
         else:
             self.report("property.kind", path, f"{key!r} is {show(value)}; expected an entity object or an IRI")
