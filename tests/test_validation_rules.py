@@ -320,6 +320,29 @@ def test_document_that_is_not_an_object() -> None:
     assert findings(validate_caliper([load("grade-graded")])) == {("document.kind", "", E)}
 
 
+def _nested(depth: int) -> dict[str, Any]:
+    root: dict[str, Any] = {"@context": V1P1, "id": f"{LMS}/r/0", "type": "DigitalResource"}
+    node = root
+    for level in range(1, depth):
+        node["isPartOf"] = node = {"id": f"{LMS}/r/{level}", "type": "DigitalResource"}
+    return root
+
+
+def test_deep_nesting_is_followed_and_excessive_nesting_is_a_finding() -> None:
+    assert validate_caliper(_nested(100)) == []
+    assert findings(validate_caliper(_nested(5000))) == {("document.depth", "", E)}
+    assert findings(validate_caliper_json(json.dumps(_nested(600)))) == {("document.depth", "", E)}
+    assert findings(validate_caliper_json("[" * 100_000 + "]" * 100_000)) == {("json.syntax", "", E)}
+
+
+def test_keys_that_are_not_strings_are_findings_not_crashes() -> None:
+    """Python callers may pass dicts JSON cannot hold."""
+    document = load("grade-graded")
+    document[7] = "seven"
+    document["@context"] = [{8: "x"}, V1P1]
+    assert findings(validate_caliper(document)) == {("property.unknown", "/7", E)}
+
+
 def test_unknown_mode_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="'lenient'"):
         validate_caliper(load("grade-graded"), mode="lenient")
@@ -350,7 +373,7 @@ RULES_TESTED_ELSEWHERE = {"json.syntax", "json.key.duplicate"}
 
 def test_every_catalogued_rule_has_a_case() -> None:
     exercised = {rule for _, _, _, expected in CASES for rule, _, _ in expected}
-    exercised |= {"datetime.format", "document.kind"} | RULES_TESTED_ELSEWHERE
+    exercised |= {"datetime.format", "document.kind", "document.depth"} | RULES_TESTED_ELSEWHERE
     assert exercised == set(RULES)
 
 

@@ -35,7 +35,7 @@ def validate_caliper(document: Any, *, mode: str = "strict") -> list[Problem]:
     any other mode.  The document is valid when no problem has severity ``"error"``.
     """
     walk = Walk(canvas=_canvas(mode))
-    walk.document(document)
+    _walk(walk, document)
     return walk.problems
 
 
@@ -49,8 +49,17 @@ def validate_caliper_json(text: str | bytes | bytearray, *, mode: str = "strict"
         return [error.problem]
     walk = Walk(canvas=canvas)
     walk.problems.extend(duplicates)
-    walk.document(document)
+    _walk(walk, document)
     return walk.problems
+
+
+def _walk(walk: Walk, document: Any) -> None:
+    try:
+        walk.document(document)
+    except RecursionError:
+        walk.problems.append(
+            Problem("", "document.depth", "the document nests too deep to validate (beyond Python's recursion limit)", "error")
+        )
 
 
 def is_valid(problems: list[Problem]) -> bool:

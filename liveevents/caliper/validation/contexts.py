@@ -112,7 +112,7 @@ def check_context(value: Any, path: str, report: Report, *, nested: bool, inheri
                     )
                 elif term == "@vocab":
                     open_scope = True
-                elif not term.startswith("@"):
+                elif isinstance(term, str) and not term.startswith("@"):
                     terms.add(term)
         else:
             report("context.kind", item_path, f"@context item is {show(item)}; expected an IRI string or an object")
@@ -121,7 +121,7 @@ def check_context(value: Any, path: str, report: Report, *, nested: bool, inheri
             report(
                 "context.not-caliper",
                 path,
-                f"@context {show(value)} does not include {CALIPER_V1P1!r} (expected it alone or as the last array item)",
+                f"@context is {show(value)} without {CALIPER_V1P1!r} (expected it alone or as the last array item)",
             )
             return UNSUPPORTED
         if caliper_at[-1] != len(items) - 1:

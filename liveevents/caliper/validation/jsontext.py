@@ -96,6 +96,8 @@ def decode(text: str | bytes | bytearray) -> tuple[Any, list[Problem]]:
         ) from None
     except ValueError as error:  # NaN / Infinity
         raise JsonTextError(Problem("", "json.syntax", f"not JSON: {error}", "error")) from None
+    except RecursionError:
+        raise JsonTextError(Problem("", "json.syntax", "nested too deep to decode (beyond Python's recursion limit)", "error")) from None
     if _marked[0] == before:
         return document, []
     duplicates = list(_repeated(document, ""))

@@ -30,6 +30,7 @@ RULES: Final = MappingProxyType({
     "json.key.duplicate": Rule(_E, "an object repeats a key (SPEC §2.1, §2.2, §5.2: each property once)"),
     # document
     "document.kind": Rule(_E, "the document is not a JSON object (an envelope, event or entity)"),
+    "document.depth": Rule(_E, "the document nests deeper than the validator follows (Python's recursion limit)"),
     # envelope (SPEC §5.2)
     "envelope.key.missing": Rule(_E, "sensor, sendTime, dataVersion or data is missing"),
     "envelope.key.unknown": Rule(_E, "a key other than sensor, sendTime, dataVersion, data (no custom properties)"),

@@ -267,7 +267,7 @@ class Walk:
             self.report("property.deprecated", key_path, f"{spec.name} property {key!r} is deprecated and MUST NOT be used")
         elif key in spec.canvas_properties:
             self.report("property.unknown", key_path, f"{key!r} is not a property of {spec.name}", "C6")
-        elif key.startswith("@"):
+        elif isinstance(key, str) and key.startswith("@"):
             self.report("property.keyword", key_path, f"JSON-LD keyword {key!r} is not allowed here (Caliper 1.1 uses 'id' and 'type')")
         elif scope is not None and scope.defines(key):
             self.report("property.external", key_path, f"{key!r} is not a Caliper term; assumed defined by {scope.describe()} (not checked)")
