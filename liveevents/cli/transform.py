@@ -1,0 +1,186 @@
+"""``liveevents transform``: raw Canvas live events (JSON or JSON Lines) → Canvas or Caliper JSON Lines.
+
+Each input is a file (or ``-``/nothing for stdin) holding JSON Lines, one JSON record, or a JSON
+array of records. A bad record is reported on stderr with its file, line (or array item) and
+reason, and the run goes on; the exit status is 1 if any record failed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any, BinaryIO
+
+import click
+import orjson
+
+from liveevents.caliper.envelope import CaliperTransformer
+from liveevents.caliper.registry import UnmappedEventError
+from liveevents.canvas.message import canvas_message
+from liveevents.canvas.record import RecordError, parse_record
+
+__all__ = ["transform"]
+
+#: Inputs at least this big get a progress bar (when stderr is a terminal).
+PROGRESS_THRESHOLD = 1 << 20
+_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """One record read from an input, with where it came from."""
+
+    where: str  # "line 12" or "item 3"
+    value: Any = None
+    error: str | None = None
+
+
+def _read_items(stream: BinaryIO, advance: Callable[[int], None]) -> Iterator[_Item]:
+    """JSON Lines are streamed line by line; a file whose first line is not a JSON document
+    by itself is read whole as one JSON document (a record or an array of records)."""
+    first = stream.readline()
+    advance(len(first))
+    while first and not first.strip():
+        first = stream.readline()
+        advance(len(first))
+    if not first:
+        return
+    try:
+        value = orjson.loads(first)
+    except orjson.JSONDecodeError:
+        rest = stream.read()
+        advance(len(rest))
+        yield from _document(first + rest)
+        return
+    if isinstance(value, list):
+        yield from _array(value)
+        return
+    yield _Item("line 1", value)
+    for number, line in enumerate(stream, 2):
+        advance(len(line))
+        if not line.strip():
+            continue
+        try:
+            yield _Item(f"line {number}", orjson.loads(line))
+        except orjson.JSONDecodeError as error:
+            yield _Item(f"line {number}", error=f"not valid JSON ({error.msg}, column {error.colno})")
+
+
+def _document(data: bytes) -> Iterator[_Item]:
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        yield _Item(f"line {error.lineno}", error=f"not valid JSON or JSON Lines ({error.msg}, column {error.colno})")
+        return
+    yield from _array(value) if isinstance(value, list) else iter([_Item("line 1", value)])
+
+
+def _array(values: list[Any]) -> Iterator[_Item]:
+    for number, value in enumerate(values, 1):
+        yield _Item(f"item {number}", value)
+
+
+def _sizes(paths: tuple[str, ...]) -> int | None:
+    """The total size of the input files; None for stdin (its size is unknown)."""
+    if "-" in paths:
+        return None
+    try:
+        return sum(os.path.getsize(path) for path in paths)
+    except OSError:
+        return None
+
+
+@click.command()
+@click.option("--format", "output_format", type=click.Choice(["caliper", "canvas"]), default="caliper", show_default=True,
+              help="Caliper 1.1 envelopes (32 mapped event types) or Instructure's Canvas format (every event type).")
+@click.option("--output", "-o", type=click.File("wb"), default="-", help="Write JSON Lines here instead of stdout.")
+@click.option("--profile", type=click.Choice(["canvas", "strict"]), default="canvas", show_default=True,
+              help="caliper: reproduce Instructure exactly, or follow Caliper where the docs contradict it.")
+@click.option("--canvas-domain", metavar="HOST", help="caliper: the Canvas host named as sensor of job events.")
+@click.option("--send-time", type=click.DateTime(["%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"]),
+              help="caliper: a fixed sendTime (e.g. 2024-09-16T14:05:09.031+00:00); default: now.")
+@click.option("--keep-tokens", is_flag=True, help="Do not blank access_token values in URLs.")
+@click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+def transform(
+    output_format: str,
+    output: IO[bytes],
+    profile: str,
+    canvas_domain: str | None,
+    send_time: datetime | None,
+    keep_tokens: bool,
+    inputs: tuple[str, ...],
+) -> None:
+    """Transform raw Canvas live events from INPUT files (JSON or JSON Lines; stdin when none)."""
+    try:
+        render = _renderer(output_format, profile, canvas_domain, send_time, not keep_tokens)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    paths = inputs or ("-",)
+    total = _sizes(paths)
+    progress = _Progress(total) if total is not None and total >= PROGRESS_THRESHOLD and sys.stderr.isatty() else None
+    done = failed = 0
+    try:
+        for path in paths:
+            name = "<stdin>" if path == "-" else path
+            with click.open_file(path, "rb") as stream:
+                advance = progress.advance if progress else _ignore
+                buffer: list[bytes] = []
+                for item in _read_items(stream, advance):
+                    reason = item.error
+                    if reason is None:
+                        try:
+                            buffer.append(orjson.dumps(render(item.value)))
+                            done += 1
+                        except (RecordError, UnmappedEventError) as error:
+                            reason = str(error)
+                    if reason is not None:
+                        failed += 1
+                        click.echo(f"{name}: {item.where}: {reason}", err=True)
+                    if len(buffer) >= 512:
+                        output.write(b"\n".join(buffer) + b"\n")
+                        buffer.clear()
+                if buffer:
+                    output.write(b"\n".join(buffer) + b"\n")
+    finally:
+        if progress:
+            progress.stop()
+    output.flush()
+    if failed:
+        click.echo(f"liveevents transform: {done} transformed, {failed} failed", err=True)
+        sys.exit(1)
+
+
+def _renderer(output_format: str, profile: str, canvas_domain: str | None, send_time: datetime | None, redact: bool) -> Callable[[Any], Any]:
+    if output_format == "canvas":
+        return lambda value: canvas_message(parse_record(value), redact_tokens=redact)
+    transformer = CaliperTransformer(profile=profile, canvas_domain=canvas_domain, redact_tokens=redact)  # type: ignore[arg-type]
+    return lambda value: transformer.envelope(value, send_time)
+
+
+def _ignore(size: int) -> None:
+    return None
+
+
+class _Progress:
+    """A Rich progress bar over the input bytes, on stderr."""
+
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+        self._bar = Progress(
+            "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+            console=Console(stderr=True), transient=True,
+        )  # fmt: skip
+        self._task = self._bar.add_task("transforming", total=total)
+        self._bar.start()
+
+    def advance(self, size: int) -> None:
+        self._bar.advance(self._task, size)
+
+    def stop(self) -> None:
+        self._bar.stop()
+

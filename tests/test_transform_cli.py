@@ -1,0 +1,136 @@
+"""``liveevents transform``, run as the installed console script (a real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SCRIPT = str(Path(sys.executable).parent / "liveevents")
+SEND_TIME = "2024-09-16T14:05:09.031+00:00"
+
+
+def record(name: str = "logged_out", user_id: str = "880000000000123", **extra: Any) -> dict[str, Any]:
+    metadata = {"event_name": name, "event_time": "2025-02-03T10:20:30.456Z", "hostname": "lms.westbrook.ac.uk", "user_id": user_id, **extra}
+    return {"attributes": metadata, "body": {}}
+
+
+def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([SCRIPT, "transform", *args], input=stdin, capture_output=True, timeout=60)
+
+
+def lines(output: bytes) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in output.decode().splitlines()]
+
+
+def test_json_lines_with_bad_lines_reports_each_and_goes_on(tmp_path: Path) -> None:
+    source = tmp_path / "events.jsonl"
+    source.write_text(
+        "\n".join([
+            json.dumps(record(user_id="1")),
+            "{not json",
+            json.dumps(record("course_completed")),
+            "",
+            json.dumps({"attributes": {"event_name": "logged_in"}, "body": {}}),
+            json.dumps(record(user_id="2")),
+        ]) + "\n"
+    )  # fmt: skip
+    result = run("--send-time", SEND_TIME, str(source))
+    assert result.returncode == 1
+    out = lines(result.stdout)
+    assert [envelope["data"][0]["actor"]["id"] for envelope in out] == ["urn:instructure:canvas:user:1", "urn:instructure:canvas:user:2"]
+    assert {envelope["sendTime"] for envelope in out} == {"2024-09-16T14:05:09.031Z"}
+    errors = result.stderr.decode().splitlines()
+    assert errors[0].startswith(f"{source}: line 2: not valid JSON")
+    assert errors[1].startswith(f"{source}: line 3: no Caliper mapping for event type 'course_completed'")
+    assert "Canvas format is available" in errors[1]
+    assert errors[2] == f"{source}: line 5: attributes.event_time: missing: required: an ISO 8601 timestamp string such as '2019-11-01T19:11:05.222Z'"
+    assert errors[3] == "liveevents transform: 2 transformed, 3 failed"
+
+
+def test_a_json_file_may_hold_an_array_or_one_pretty_printed_record(tmp_path: Path) -> None:
+    array = tmp_path / "array.json"
+    array.write_text(json.dumps([record(user_id="1"), 7, record(user_id="2")], indent=2))
+    single = tmp_path / "single.json"
+    single.write_text(json.dumps(record(user_id="3"), indent=2))
+    result = run(str(array), str(single))
+    assert [envelope["data"][0]["actor"]["id"][-1] for envelope in lines(result.stdout)] == ["1", "2", "3"]
+    assert result.stderr.decode().splitlines()[0] == f"{array}: item 2: record: 7: a record must be a JSON object, not a number"
+    assert result.returncode == 1
+
+
+def test_a_broken_json_document_is_reported_with_its_line(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{\n  "attributes": {},\n  "body": \n}\n')
+    result = run(str(broken))
+    assert result.returncode == 1
+    assert result.stderr.decode().startswith(f"{broken}: line 4: not valid JSON or JSON Lines")
+
+
+def test_stdin_to_output_file_in_canvas_format(tmp_path: Path) -> None:
+    target = tmp_path / "out.jsonl"
+    stdin = (json.dumps(record("course_completed", url="https://lms.westbrook.ac.uk/x?access_token=s3cret")) + "\n").encode()
+    result = run("--format", "canvas", "--output", str(target), stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b""
+    [message] = lines(target.read_bytes())
+    assert set(message) == {"metadata", "body"}
+    assert message["metadata"]["event_name"] == "course_completed"
+    assert message["metadata"]["url"] == "https://lms.westbrook.ac.uk/x?access_token=[FILTERED]"
+
+
+def test_strict_profile_and_canvas_domain_reach_the_transformer() -> None:
+    job = {"attributes": {"event_name": "wiki_page_created", "event_time": "2025-02-03T01:00:00Z", "job_id": "1", "job_tag": "t"},
+           "body": {"wiki_page_id": "9", "title": "T"}}  # fmt: skip
+    result = run("--profile", "strict", "--canvas-domain", "canvas.westbrook.ac.uk", stdin=json.dumps(job).encode())
+    [envelope] = lines(result.stdout)
+    assert envelope["sensor"] == "http://canvas.westbrook.ac.uk/"
+    assert envelope["data"][0]["edApp"]["id"] == "http://www.canvaslms.com/"
+
+
+def test_a_missing_input_file_is_a_usage_error(tmp_path: Path) -> None:
+    result = run(str(tmp_path / "nope.jsonl"))
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr.decode()
+
+
+def _run_with_terminal_stderr(source: Path, target: Path) -> tuple[int, str]:
+    """Run with stderr on a pseudo-terminal (stdout to a file, so nothing can block)."""
+    leader, follower = pty.openpty()
+    try:
+        with target.open("wb") as stdout:
+            process = subprocess.Popen([SCRIPT, "transform", str(source)], stdout=stdout, stderr=follower, env={**os.environ, "COLUMNS": "100"})
+        os.close(follower)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal closed with the process
+                break
+            if not chunk:
+                break
+            seen += chunk
+        process.wait(timeout=120)
+    finally:
+        os.close(leader)
+    return process.returncode, seen.decode(errors="replace")
+
+
+@pytest.mark.parametrize(("count", "expect_bar"), [(6000, True), (10, False)])
+def test_progress_bar_only_for_big_inputs_on_a_terminal(tmp_path: Path, count: int, expect_bar: bool) -> None:
+    source = tmp_path / "many.jsonl"
+    line = json.dumps(record(user_agent="Mozilla/5.0 " + "x" * 200)) + "\n"
+    source.write_text(line * count)
+    target = tmp_path / "out.jsonl"
+    returncode, terminal = _run_with_terminal_stderr(source, target)
+    assert returncode == 0
+    assert target.read_bytes().count(b"\n") == count
+    assert ("transforming" in terminal) is expect_bar
+    # Never on stderr when it is not a terminal, however big the input.
+    assert b"transforming" not in run(str(source)).stderr
