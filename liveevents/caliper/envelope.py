@@ -19,8 +19,13 @@ from liveevents.caliper.actor import ActorRule, standard_actor
 from liveevents.caliper.context import ContextSource, Memberships
 from liveevents.caliper.origin import account_url, event_extensions, session
 from liveevents.caliper.registry import MAPPINGS, UnmappedEventError
-from liveevents.caliper.shapes import Entity, ObjectBuilder
-from liveevents.caliper.vocabulary import CALIPER_CONTEXT, DEFAULT_APP_ID, PERSON_ACTOR_TYPES, STRICT_DEFAULT_APP_ID
+from liveevents.caliper.shapes import ObjectBuilder
+from liveevents.caliper.vocabulary import (
+    CALIPER_CONTEXT,
+    DEFAULT_APP_ID,
+    PERSON_ACTOR_TYPES,
+    STRICT_DEFAULT_APP_ID,
+)
 from liveevents.canvas.record import CanvasEvent, parse_record
 from liveevents.canvas.redaction import redact_url
 
@@ -92,7 +97,7 @@ class CaliperTransformer:
         metadata = event.metadata
         body = event.body
         get = metadata.get
-        plan = self._plans.get(get("event_name"))
+        plan = self._plans.get(metadata["event_name"])
         if plan is None:
             raise UnmappedEventError(event.event_name)
         caliper_type, action, build_object, build_generated, context, actor_rule = plan

@@ -20,7 +20,14 @@ from collections.abc import Callable
 from operator import methodcaller
 from typing import Any
 
-from liveevents.caliper.values import canvas_extensions, optional_id, optional_time, required_id, score as score_value, urn
+from liveevents.caliper.values import (
+    canvas_extensions,
+    optional_id,
+    optional_time,
+    required_id,
+    urn,
+)
+from liveevents.caliper.values import score as score_value
 
 __all__ = [
     "Body",
