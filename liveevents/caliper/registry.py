@@ -28,11 +28,11 @@ from liveevents.caliper.objects import (
 )
 from liveevents.caliper.shapes import ObjectBuilder
 
-__all__ = ["MAPPINGS", "Mapping", "UnmappedEventError", "caliper_event_types"]
+__all__ = ["MAPPINGS", "EventMapping", "UnmappedEventError", "caliper_event_types"]
 
 
 @dataclass(frozen=True, slots=True)
-class Mapping:
+class EventMapping:
     """How one Canvas event type becomes a Caliper event."""
 
     caliper_type: str
@@ -49,43 +49,43 @@ class Mapping:
     strict_object: ObjectBuilder | None = None
 
 
-MAPPINGS: dict[str, Mapping] = {
-    "asset_accessed": Mapping("NavigationEvent", "NavigatedTo", navigation.asset_object),
-    "assignment_created": Mapping("Event", "Created", assignments.ASSIGNMENT_CREATED),
-    "assignment_override_created": Mapping("Event", "Created", assignments.ASSIGNMENT_OVERRIDE),
-    "assignment_override_updated": Mapping("Event", "Modified", assignments.ASSIGNMENT_OVERRIDE),
-    "assignment_updated": Mapping("Event", "Modified", assignments.ASSIGNMENT_UPDATED),
-    "attachment_created": Mapping("Event", "Created", attachments.ATTACHMENT_CREATED, body_context, body_actor=True),
-    "attachment_deleted": Mapping("Event", "Deleted", attachments.ATTACHMENT_CHANGED, body_context, body_actor=True),
-    "attachment_updated": Mapping("Event", "Modified", attachments.ATTACHMENT_CHANGED, body_context, body_actor=True),
-    "course_created": Mapping("Event", "Created", courses.COURSE_CREATED),
-    "course_updated": Mapping("Event", "Modified", courses.COURSE_UPDATED),
-    "discussion_entry_created": Mapping("MessageEvent", "Posted", discussions.DISCUSSION_ENTRY, body_actor=True),
-    "discussion_topic_created": Mapping("ThreadEvent", "Created", discussions.DISCUSSION_TOPIC, body_context),
-    "enrollment_created": Mapping("Event", "Created", enrollments.ENROLLMENT_CREATED, enrollment_section),
-    "enrollment_state_created": Mapping("Event", "Created", enrollments.ENROLLMENT_STATE),
-    "enrollment_state_updated": Mapping("Event", "Modified", enrollments.ENROLLMENT_STATE),
-    "enrollment_updated": Mapping("Event", "Modified", enrollments.ENROLLMENT_UPDATED, enrollment_section),
-    "grade_change": Mapping(
+MAPPINGS: dict[str, EventMapping] = {
+    "asset_accessed": EventMapping("NavigationEvent", "NavigatedTo", navigation.asset_object),
+    "assignment_created": EventMapping("Event", "Created", assignments.ASSIGNMENT_CREATED),
+    "assignment_override_created": EventMapping("Event", "Created", assignments.ASSIGNMENT_OVERRIDE),
+    "assignment_override_updated": EventMapping("Event", "Modified", assignments.ASSIGNMENT_OVERRIDE),
+    "assignment_updated": EventMapping("Event", "Modified", assignments.ASSIGNMENT_UPDATED),
+    "attachment_created": EventMapping("Event", "Created", attachments.ATTACHMENT_CREATED, body_context, body_actor=True),
+    "attachment_deleted": EventMapping("Event", "Deleted", attachments.ATTACHMENT_CHANGED, body_context, body_actor=True),
+    "attachment_updated": EventMapping("Event", "Modified", attachments.ATTACHMENT_CHANGED, body_context, body_actor=True),
+    "course_created": EventMapping("Event", "Created", courses.COURSE_CREATED),
+    "course_updated": EventMapping("Event", "Modified", courses.COURSE_UPDATED),
+    "discussion_entry_created": EventMapping("MessageEvent", "Posted", discussions.DISCUSSION_ENTRY, body_actor=True),
+    "discussion_topic_created": EventMapping("ThreadEvent", "Created", discussions.DISCUSSION_TOPIC, body_context),
+    "enrollment_created": EventMapping("Event", "Created", enrollments.ENROLLMENT_CREATED, enrollment_section),
+    "enrollment_state_created": EventMapping("Event", "Created", enrollments.ENROLLMENT_STATE),
+    "enrollment_state_updated": EventMapping("Event", "Modified", enrollments.ENROLLMENT_STATE),
+    "enrollment_updated": EventMapping("Event", "Modified", enrollments.ENROLLMENT_UPDATED, enrollment_section),
+    "grade_change": EventMapping(
         "GradeEvent", "Graded", grading.GRADED_ATTEMPT, actor=grading.grade_change_actor, generated=grading.graded_score
     ),
-    "group_category_created": Mapping("Event", "Created", groups.GROUP_CATEGORY, body_context),
-    "group_created": Mapping("Event", "Created", groups.GROUP, body_context),
-    "group_membership_created": Mapping(
+    "group_category_created": EventMapping("Event", "Created", groups.GROUP_CATEGORY, body_context),
+    "group_created": EventMapping("Event", "Created", groups.GROUP, body_context),
+    "group_membership_created": EventMapping(
         "Event", "Created", groups.GROUP_MEMBERSHIP, strict_object=groups.GROUP_MEMBERSHIP_STRICT
     ),
-    "logged_in": Mapping("SessionEvent", "LoggedIn", sessions.session_application),
-    "logged_out": Mapping("SessionEvent", "LoggedOut", sessions.session_application),
-    "quiz_created": Mapping("Event", "Created", quizzes.QUIZ_CREATED),
-    "quiz_submitted": Mapping("AssessmentEvent", "Submitted", quizzes.quiz_attempt),
-    "quiz_updated": Mapping("Event", "Modified", quizzes.QUIZ_UPDATED),
-    "submission_created": Mapping("AssignableEvent", "Submitted", submissions.SUBMISSION_CREATED, body_actor=True),
-    "submission_updated": Mapping("Event", "Modified", submissions.SUBMISSION_UPDATED),
-    "syllabus_updated": Mapping("Event", "Modified", courses.syllabus, syllabus_course),
-    "user_account_association_created": Mapping("Event", "Created", enrollments.USER_ACCOUNT_ASSOCIATION),
-    "wiki_page_created": Mapping("Event", "Created", wiki.WIKI_PAGE),
-    "wiki_page_deleted": Mapping("Event", "Deleted", wiki.WIKI_PAGE),
-    "wiki_page_updated": Mapping("Event", "Modified", wiki.WIKI_PAGE),
+    "logged_in": EventMapping("SessionEvent", "LoggedIn", sessions.session_application),
+    "logged_out": EventMapping("SessionEvent", "LoggedOut", sessions.session_application),
+    "quiz_created": EventMapping("Event", "Created", quizzes.QUIZ_CREATED),
+    "quiz_submitted": EventMapping("AssessmentEvent", "Submitted", quizzes.quiz_attempt),
+    "quiz_updated": EventMapping("Event", "Modified", quizzes.QUIZ_UPDATED),
+    "submission_created": EventMapping("AssignableEvent", "Submitted", submissions.SUBMISSION_CREATED, body_actor=True),
+    "submission_updated": EventMapping("Event", "Modified", submissions.SUBMISSION_UPDATED),
+    "syllabus_updated": EventMapping("Event", "Modified", courses.syllabus, syllabus_course),
+    "user_account_association_created": EventMapping("Event", "Created", enrollments.USER_ACCOUNT_ASSOCIATION),
+    "wiki_page_created": EventMapping("Event", "Created", wiki.WIKI_PAGE),
+    "wiki_page_deleted": EventMapping("Event", "Deleted", wiki.WIKI_PAGE),
+    "wiki_page_updated": EventMapping("Event", "Modified", wiki.WIKI_PAGE),
 }
 
 _EVENT_TYPES = frozenset(MAPPINGS)

@@ -35,7 +35,6 @@ __all__ = [
     "Field",
     "ObjectBuilder",
     "Shape",
-    "constant",
     "copy",
     "date",
     "entity_id",
@@ -108,10 +107,6 @@ def urn_of(key: str, kind: str, source: str) -> Field:
         return None if value is None else urn(kind, value)
 
     return key, read
-
-
-def constant(key: str, value: Any) -> Field:
-    return key, lambda body: value
 
 
 def extensions(*fields: Field) -> Field:
