@@ -28,7 +28,10 @@ def _canvas(mode: str) -> bool:
 
 
 def validate_caliper(document: Any, *, mode: str = "strict") -> list[Problem]:
-    """Validate a decoded Caliper 1.1 envelope, event or entity; return its problems in document order.
+    """Validate a decoded Caliper 1.1 envelope, event or entity; return its problems.
+
+    Problems come in document order, except that an event's ``action`` is checked (it decides
+    the allowed slot types) before its other properties.
 
     ``mode`` is ``"strict"`` (SPEC 1.1 with the documented policies) or ``"canvas"`` (the same,
     with Instructure's documented deviations reported as warnings).  Raises ``ValueError`` for

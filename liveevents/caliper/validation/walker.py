@@ -13,7 +13,7 @@ from typing import Any, Final
 from liveevents.caliper.validation.contexts import UNSUPPORTED, Scope, check_context
 from liveevents.caliper.validation.formats import IRI, is_datetime, is_duration, is_urn_uuid, is_uuid_v4
 from liveevents.caliper.validation.kinds import Kind
-from liveevents.caliper.validation.model import NODE_SPECS, RETIRED_TYPES, NodeSpec
+from liveevents.caliper.validation.model import NODE_SPECS, NodeSpec
 from liveevents.caliper.validation.problem import Problem, pointer, show
 from liveevents.caliper.validation.profiles import EVENT_PROFILES, NOT_APPLICABLE, EventProfile
 from liveevents.caliper.validation.rules import DEVIATIONS, RULES
@@ -153,7 +153,7 @@ class Walk:
         if entity and spec.is_event:
             self.report("type.not-entity", type_path, f"type {type_name!r} is an event type; expected an entity")
             return None
-        if type_name in RETIRED_TYPES:
+        if spec.retired:
             self.report("type.retired", type_path, f"type {type_name!r} is not a term of the Caliper 1.1 context", "I9")
         return spec
 
@@ -281,7 +281,7 @@ class Walk:
     def action(self, action: Any, path: str, type_name: str, profile: EventProfile) -> str | None:
         """Check ``action``; return the App. A Term it stands for when the type allows it."""
         if action is None:
-            return None  # reported by required()
+            return None  # reported with the other missing required properties
         if not isinstance(action, str):
             self.report("property.kind", path, f"action is {show(action)}; expected an action Term string")
             return None
