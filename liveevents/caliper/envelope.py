@@ -26,7 +26,7 @@ from liveevents.caliper.vocabulary import (
     PERSON_ACTOR_TYPES,
     STRICT_DEFAULT_APP_ID,
 )
-from liveevents.canvas.record import CanvasEvent, parse_record
+from liveevents.canvas.record import CanvasEvent, RecordError, parse_record
 from liveevents.canvas.redaction import redact_url
 
 __all__ = ["CaliperTransformer", "Profile", "caliper_envelope", "format_send_time"]
@@ -104,6 +104,8 @@ class CaliperTransformer:
 
         hostname = get("hostname")
         if hostname is not None:
+            if type(hostname) is not str or not hostname:
+                raise RecordError("metadata.hostname", hostname, "the Canvas host name, such as 'canvas.example.edu'")
             app_id = sensor = account_url(hostname)
         else:  # an automated job (§7)
             app_id = self._default_app_id

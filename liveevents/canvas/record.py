@@ -78,7 +78,10 @@ class CanvasEvent:
         (sorted keys), so every subscription, retry and replay carries the same id and
         consumers can de-duplicate.
         """
-        canonical = orjson.dumps({"metadata": self.metadata, "body": self.body}, option=orjson.OPT_SORT_KEYS)
+        try:
+            canonical = orjson.dumps({"metadata": self.metadata, "body": self.body}, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError as error:  # only from Python callers: decoded JSON always encodes
+            raise RecordError("", self.event_name, f"the event cannot be written as JSON ({error})") from None
         digest = hashlib.sha256(canonical).hexdigest()
         # The first 128 bits as a UUID with the version (4) and RFC 4122 variant (10xx) bits set,
         # formatted by hand: uuid.UUID() costs as much as the hashing (delivery does this per event).
