@@ -72,8 +72,9 @@ def parse_timestamp(value: str) -> datetime:
 
 def format_datetime(moment: datetime) -> str:
     """Render an aware datetime as ``YYYY-MM-DDTHH:MM:SS.sssZ`` in UTC (truncated to ms)."""
-    utc = moment.astimezone(timezone.utc)
-    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+    # isoformat truncates to the millisecond and always writes a 4-digit year (strftime's %Y
+    # does not below year 1000); it is also twice as fast.
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def normalize_timestamp(value: str) -> str:

@@ -9,6 +9,7 @@ and a null or absent value leaves its Caliper key out.
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Any
 
 from liveevents.caliper.vocabulary import CANVAS_EXTENSIONS, URN_PREFIX
@@ -51,13 +52,18 @@ def optional_time(value: Any, field: str) -> str | None:
         return None
     if type(value) is str:
         try:
-            return normalize_timestamp(value)
+            return _normalized(value)
         except ValueError as error:
             reason = str(error)
     else:
         reason = "not a string"
     log.warning("left out %s %r: unreadable timestamp (%s)", field, value, reason)
     return None
+
+
+# Body dates repeat across events (an assignment's due date is in every event about it); the
+# values Canvas writes without milliseconds or with an offset take the slow parse.
+_normalized = lru_cache(maxsize=4096)(normalize_timestamp)
 
 
 def score(value: Any) -> Any:
