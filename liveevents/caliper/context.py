@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from liveevents.caliper.objects.enrollments import section_urn
 from liveevents.caliper.roles import compile_role_map
 from liveevents.caliper.shapes import Body, Entity
-from liveevents.caliper.values import canvas_id, optional_id, urn
+from liveevents.caliper.values import canvas_id, optional_id, section_urn, urn
 from liveevents.caliper.vocabulary import CANVAS_EXTENSIONS
 
 __all__ = [

@@ -16,7 +16,7 @@ from liveevents.caliper.vocabulary import CANVAS_EXTENSIONS, URN_PREFIX
 from liveevents.canvas.record import RecordError
 from liveevents.timestamps import normalize_timestamp
 
-__all__ = ["canvas_extensions", "canvas_id", "optional_id", "optional_time", "required_id", "score", "urn"]
+__all__ = ["canvas_extensions", "canvas_id", "optional_id", "optional_time", "required_id", "score", "section_urn", "urn"]
 
 log = logging.getLogger("liveevents.caliper")
 
@@ -44,6 +44,11 @@ def required_id(body: dict[str, Any], key: str) -> str:
 
 def urn(kind: str, canvas_id_text: str) -> str:
     return URN_PREFIX + kind + ":" + canvas_id_text
+
+
+def section_urn(course_id: str, course_section_id: str) -> str:
+    """``urn:instructure:canvas:course:<course_id>:section:<course_section_id>``."""
+    return urn("course", course_id) + ":section:" + course_section_id
 
 
 def optional_time(value: Any, field: str) -> str | None:

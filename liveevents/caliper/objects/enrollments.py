@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 from liveevents.caliper.shapes import Body, Field, Shape, copy, date, entity_id, extensions, urn_of
-from liveevents.caliper.values import optional_id, urn
+from liveevents.caliper.values import optional_id, section_urn
 
 __all__ = [
     "ENROLLMENT_CREATED",
     "ENROLLMENT_STATE",
     "ENROLLMENT_UPDATED",
     "USER_ACCOUNT_ASSOCIATION",
-    "section_urn",
 ]
-
-
-def section_urn(course_id: str, course_section_id: str) -> str:
-    """``urn:instructure:canvas:course:<course_id>:section:<course_section_id>``."""
-    return urn("course", course_id) + ":section:" + course_section_id
 
 
 def _course_section(body: Body) -> str | None:
