@@ -1,0 +1,93 @@
+"""Rules for the URLs a subscription delivers to, and how they are shown.
+
+Deliveries carry student data, so destinations must be ``https://`` unless the host is this
+machine (loopback) or the operator allows plain HTTP (``LIVEEVENTS_ALLOW_HTTP=1``, passed
+in as ``allow_http``).  Host names are judged as written, never resolved: a DNS answer can
+change after validation.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+__all__ = ["MASK", "destination_problem", "is_loopback_host", "is_valid_queue_name", "mask_url", "sqs_queue_name", "sqs_region"]
+
+MASK = "****"
+# Query parameters whose values are credentials often put into webhook URLs.
+_SECRET_PARAM = re.compile(r"token|key|secret|sig|signature|password|passwd|auth|code", re.IGNORECASE)
+# https://sqs.<region>.amazonaws.com/<account>/<queue> and the legacy <region>.queue.amazonaws.com.
+_AWS_SQS_HOST = re.compile(r"(?:sqs\.([a-z0-9-]+)|([a-z0-9-]+)\.queue)\.amazonaws\.com(?:\.cn)?")
+_QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost``, ``*.localhost`` (RFC 6761), 127.0.0.0/8 and ``::1``."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def destination_problem(url: str, *, allow_http: bool) -> str | None:
+    """Why ``url`` cannot be delivered to (a rule, for an error message), or ``None``."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # a non-numeric or out-of-range port raises here
+    except ValueError as error:
+        return f"not a valid URL ({error})"
+    if parts.scheme not in ("https", "http"):
+        return "an absolute https:// URL such as 'https://lrs.example.edu/events'"
+    if not parts.hostname:
+        return "the URL needs a host"
+    if parts.fragment:
+        return "a destination URL has no #fragment"
+    if parts.scheme == "http" and not allow_http and not is_loopback_host(parts.hostname):
+        return (
+            "https:// is required (plain http:// only for a loopback host such as 127.0.0.1, "
+            "or when the service runs with LIVEEVENTS_ALLOW_HTTP=1)"
+        )
+    return None
+
+
+def mask_url(url: str) -> str:
+    """``url`` with a userinfo password and credential-like query values replaced by ``****``.
+
+    For showing and logging a destination without leaking what operators embed in it.
+    """
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostport = netloc.rpartition("@")
+        user, has_password, _ = userinfo.partition(":")
+        netloc = f"{user}:{MASK}@{hostport}" if has_password else netloc
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(_SECRET_PARAM.search(name) for name, _ in pairs):
+            query = urlencode([(name, MASK if _SECRET_PARAM.search(name) else value) for name, value in pairs], safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def sqs_queue_name(url: str) -> str:
+    """The queue name: the last segment of the queue URL's path (``''`` when there is none)."""
+    return urlsplit(url).path.rstrip("/").rpartition("/")[2]
+
+
+def is_valid_queue_name(name: str) -> bool:
+    """1–80 letters, digits, ``-`` and ``_``, plus ``.fifo`` for a FIFO queue (AWS's rule)."""
+    return bool(_QUEUE_NAME.fullmatch(name.removesuffix(".fifo")))
+
+
+def sqs_region(url: str) -> str | None:
+    """The AWS region named by an AWS queue URL's host; ``None`` for other hosts.
+
+    botocore sends every SQS call to the client's endpoint (not to the queue URL's host), so
+    a client for the wrong region would fail; the URL says which region is meant.
+    """
+    match = _AWS_SQS_HOST.fullmatch(urlsplit(url).hostname or "")
+    return None if match is None else match.group(1) or match.group(2)
