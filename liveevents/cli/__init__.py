@@ -16,6 +16,8 @@ from liveevents import __version__
 _COMMANDS: dict[str, str] = {
     "transform": "liveevents.cli.transform:transform",
     "validate": "liveevents.cli.validate:validate",
+    "serve": "liveevents.cli.serve:serve",
+    "events": "liveevents.cli.events:events",
 }
 
 

@@ -1,0 +1,179 @@
+"""Management API, read side: stats, the event log and the quarantine (admin token)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, Field
+
+from liveevents.api.auth import require_admin
+from liveevents.api.runtime import Runtime, get_runtime
+from liveevents.store.base import QuarantinedRecord, StoredEvent
+from liveevents.timestamps import normalize_timestamp
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin)], tags=["inspection"])
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+class Stats(BaseModel):
+    events_stored: int = Field(description="events in the log (within retention)")
+    records_rejected: int = Field(description="records in the quarantine (within retention)")
+    events_by_name: dict[str, int]
+    events_by_stream: dict[str, int]
+    last_sequence: int = Field(description="the highest sequence number handed out")
+    oldest_received_at: datetime | None
+    newest_received_at: datetime | None
+    streams: list[str]
+    retention_days: float
+
+
+class Event(BaseModel):
+    sequence_number: str
+    stream: str
+    received_at: datetime
+    event_name: str
+    event_time: str
+    partition_key: str
+    source: str
+    access_key_id: str | None
+    record: dict[str, Any] = Field(description="the raw record as received ({attributes, body} or {metadata, body})")
+
+
+class EventPage(BaseModel):
+    events: list[Event]
+    next_cursor: str | None = Field(description="pass as 'after' (or 'before' with newest_first) for the next page; null at the end")
+
+
+class Quarantined(BaseModel):
+    id: int
+    received_at: datetime
+    source: str
+    stream: str | None
+    partition_key: str | None
+    access_key_id: str | None
+    field: str = Field(description="where the record is wrong ('' for the record as a whole)")
+    value: str = Field(description="the offending value, as JSON text or 'missing'")
+    rule: str = Field(description="what was expected")
+    data: str = Field(description="the record bytes as text (invalid UTF-8 replaced)")
+    data_base64: str = Field(description="the record bytes exactly as received")
+
+
+class QuarantinePage(BaseModel):
+    records: list[Quarantined]
+    next_cursor: str | None
+
+
+@router.get("/stats", response_model=Stats)
+async def stats(runtime: RuntimeDep) -> Stats:
+    counts = await runtime.store.stats()
+    streams = await runtime.store.list_streams()
+    return Stats(
+        events_stored=counts.events_stored,
+        records_rejected=counts.records_rejected,
+        events_by_name=counts.events_by_name,
+        events_by_stream=counts.events_by_stream,
+        last_sequence=counts.last_sequence,
+        oldest_received_at=counts.oldest_received_at,
+        newest_received_at=counts.newest_received_at,
+        streams=[stream.name for stream in streams],
+        retention_days=runtime.settings.retention_days,
+    )
+
+
+def _timestamp(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return normalize_timestamp(value)
+    except ValueError as error:
+        raise HTTPException(status_code=400, detail=f"query parameter {name!r}: {error}") from None
+
+
+def _cursor(name: str, value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise HTTPException(status_code=400, detail=f"query parameter {name!r}: {value!r} is not a cursor (a sequence number)")
+    return int(value)
+
+
+@router.get("/events", response_model=EventPage)
+async def list_events(
+    runtime: RuntimeDep,
+    name: Annotated[list[str] | None, Query(description="event names to include (repeatable)")] = None,
+    stream: Annotated[str | None, Query()] = None,
+    since: Annotated[str | None, Query(description="event_time >= since (ISO 8601)")] = None,
+    until: Annotated[str | None, Query(description="event_time < until (ISO 8601)")] = None,
+    after: Annotated[str | None, Query(description="cursor: sequence numbers greater than this")] = None,
+    before: Annotated[str | None, Query(description="cursor: sequence numbers less than this")] = None,
+    newest_first: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> EventPage:
+    events = await runtime.store.read_events(
+        after=_cursor("after", after) or 0,
+        before=_cursor("before", before),
+        limit=limit,
+        names=name,
+        stream=stream,
+        since=_timestamp("since", since),
+        until=_timestamp("until", until),
+        newest_first=newest_first,
+    )
+    next_cursor = str(events[-1].sequence) if len(events) == limit else None
+    return EventPage(events=[_event(event) for event in events], next_cursor=next_cursor)
+
+
+@router.get("/events/{sequence}", response_model=Event)
+async def get_event(runtime: RuntimeDep, sequence: int) -> Event:
+    event = await runtime.store.get_event(sequence)
+    if event is None:
+        raise HTTPException(status_code=404, detail=f"no event with sequence number {sequence} (never stored, or purged)")
+    return _event(event)
+
+
+@router.get("/quarantine", response_model=QuarantinePage)
+async def list_quarantine(
+    runtime: RuntimeDep,
+    after: Annotated[str | None, Query(description="cursor: ids greater than this")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> QuarantinePage:
+    records = await runtime.store.read_quarantine(after=_cursor("after", after) or 0, limit=limit)
+    next_cursor = str(records[-1].id) if len(records) == limit else None
+    return QuarantinePage(records=[_quarantined(record) for record in records], next_cursor=next_cursor)
+
+
+def _event(event: StoredEvent) -> Event:
+    return Event(
+        sequence_number=str(event.sequence),
+        stream=event.stream,
+        received_at=event.received_at,
+        event_name=event.event_name,
+        event_time=event.event_time,
+        partition_key=event.partition_key,
+        source=event.source,
+        access_key_id=event.access_key_id,
+        record=orjson.loads(event.data),
+    )
+
+
+def _quarantined(record: QuarantinedRecord) -> Quarantined:
+    return Quarantined(
+        id=record.id,
+        received_at=record.received_at,
+        source=record.source,
+        stream=record.stream,
+        partition_key=record.partition_key,
+        access_key_id=record.access_key_id,
+        field=record.field,
+        value=record.value,
+        rule=record.rule,
+        data=record.data.decode("utf-8", "replace"),
+        data_base64=base64.b64encode(record.data).decode(),
+    )

@@ -1,0 +1,64 @@
+"""``liveevents serve``: the whole service in one process."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from liveevents.config import ConfigError, Secrets, Settings, canvas_settings_text, load_secrets, load_settings
+
+__all__ = ["serve"]
+
+
+@click.command()
+@click.option("--host", default=None, help="Interface to listen on [default: 127.0.0.1; LIVEEVENTS_HOST].")
+@click.option("--port", type=int, default=None, help="TCP port [default: 8080; LIVEEVENTS_PORT].")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Data directory [default: ./liveevents-data; LIVEEVENTS_DATA_DIR].")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="TOML settings file (flags and LIVEEVENTS_* variables override it).")
+def serve(host: str | None, port: int | None, data_dir: Path | None, config_file: Path | None) -> None:
+    """Run the Kinesis-compatible ingest API, HTTP ingest and the management API."""
+    try:
+        settings = load_settings({"host": host, "port": port, "data_dir": data_dir}, config_file=config_file)
+        secrets, first_start = load_secrets(settings.data_dir)
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if first_start:
+        # The only time secrets are shown: they are never logged or returned by the API.
+        click.echo(canvas_settings_text(settings, secrets))
+    click.echo(
+        f"liveevents: Kinesis endpoint {settings.endpoint_url} (stream {settings.stream_name!r}), "
+        f"data in {settings.data_dir.resolve()}",
+        err=True,
+    )
+    sys.stdout.flush()
+    sys.exit(_run(settings, secrets))
+
+
+def _run(settings: Settings, secrets: Secrets) -> int:
+    import uvicorn
+    from prometheus_client import CollectorRegistry
+
+    from liveevents.api.app import create_app
+    from liveevents.api.runtime import Runtime
+    from liveevents.store.factory import store_from_settings
+
+    runtime = Runtime(settings=settings, secrets=secrets, store=store_from_settings(settings), registry=CollectorRegistry())
+    config = uvicorn.Config(
+        create_app(runtime),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        server_header=False,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 1

@@ -1,0 +1,236 @@
+"""Service settings and secrets.
+
+Settings are resolved in one order everywhere: command-line flags > ``LIVEEVENTS_*``
+environment variables > the TOML file given with ``--config`` > defaults.  Secrets follow the
+same order, then fall back to ``<data dir>/secrets.json`` (mode 0600); any still missing are
+generated there on first start.  Secrets never appear in ``repr`` or logs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets as _random
+import string
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ConfigError",
+    "Secrets",
+    "Settings",
+    "canvas_settings_text",
+    "load_secrets",
+    "load_settings",
+]
+
+ENV_PREFIX = "LIVEEVENTS_"
+SECRETS_FILE = "secrets.json"
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used, naming its source, the value and the rule."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("liveevents-data")
+    # The Kinesis stream that exists from the first start (Canvas's ``kinesis_stream_name``).
+    stream_name: str = "live-events"
+    # Regions accepted in the SigV4 credential scope; the first is the one printed for Canvas.
+    kinesis_regions: tuple[str, ...] = ("us-east-1",)
+    # The endpoint Canvas is told to use; defaults to http://<host>:<port>.
+    public_url: str = ""
+    retention_days: float = 14.0
+    purge_interval_seconds: float = 3600.0
+    # AWS refuses PutRecords with more than 500 records; Canvas batches by bytes only and loses a
+    # refused batch, so the cap is off unless asked for.
+    kinesis_strict_record_count: bool = False
+    # Off only on a trusted network: then any Authorization header is accepted.
+    verify_signatures: bool = True
+    # Records waiting for the writer; beyond this, new records are refused with InternalFailure
+    # (Canvas retries them) instead of queueing without bound.
+    max_pending_records: int = 200_000
+    # Empty: the embedded SQLite store in the data dir; ``postgresql://...``: PostgreSQL.
+    database_url: str = ""
+    shutdown_timeout_seconds: float = 30.0
+    log_level: str = "info"
+
+    @property
+    def endpoint_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def region(self) -> str:
+        return self.kinesis_regions[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Secrets:
+    admin_token: str = field(repr=False)
+    ingest_token: str = field(repr=False)
+    kinesis_access_key_id: str
+    kinesis_secret_access_key: str = field(repr=False)
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    *,
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Merge defaults < TOML < environment < flags (``None`` flag values are ignored)."""
+    environ = os.environ if environ is None else environ
+    merged: dict[str, Any] = {}
+    if config_file is not None:
+        merged.update(_read_toml(config_file))
+    for item in fields(Settings):
+        raw = environ.get(ENV_PREFIX + item.name.upper())
+        if raw is not None and raw != "":
+            merged[item.name] = raw
+    merged.update({name: value for name, value in (flags or {}).items() if value is not None})
+    unknown = sorted(set(merged) - {item.name for item in fields(Settings)})
+    if unknown:
+        raise ConfigError(f"unknown setting {unknown[0]!r} (known: {', '.join(item.name for item in fields(Settings))})")
+    return Settings(**{name: _coerce(name, value) for name, value in merged.items()})
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except OSError as error:
+        raise ConfigError(f"cannot read config file {path}: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+    # Secrets belong in the environment or the data dir, not in a file that gets committed.
+    secret_names = {item.name for item in fields(Secrets)} & set(document)
+    if secret_names:
+        raise ConfigError(f"config file {path}: {sorted(secret_names)[0]!r} is a secret; set LIVEEVENTS_{sorted(secret_names)[0].upper()} instead")
+    return document
+
+
+_TYPES = {item.name: item.type for item in fields(Settings)}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = _TYPES[name]
+    try:
+        match kind:
+            case "int":
+                return int(value)
+            case "float":
+                return float(value)
+            case "bool":
+                return value if isinstance(value, bool) else _parse_bool(str(value))
+            case "Path":
+                return Path(value)
+            case "tuple[str, ...]":
+                items = value.split(",") if isinstance(value, str) else list(value)
+                result = tuple(str(item).strip() for item in items if str(item).strip())
+                if not result:
+                    raise ValueError("needs at least one value")
+                return result
+            case _:
+                return str(value)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"setting {name!r}: {value!r} is not a valid {kind} ({error})") from None
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true/false")
+
+
+def load_secrets(data_dir: Path, environ: Mapping[str, str] | None = None) -> tuple[Secrets, bool]:
+    """Return the secrets and whether any were generated now (i.e. this is the first start).
+
+    Environment values win; the rest come from ``<data_dir>/secrets.json``, and missing ones
+    are generated and written there (0600) so that a restart keeps them.
+    """
+    environ = os.environ if environ is None else environ
+    path = data_dir / SECRETS_FILE
+    stored: dict[str, str] = {}
+    if path.exists():
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    values: dict[str, str] = {}
+    generated = False
+    for item in fields(Secrets):
+        from_env = environ.get(ENV_PREFIX + item.name.upper())
+        if from_env:
+            values[item.name] = from_env
+        elif stored.get(item.name):
+            values[item.name] = stored[item.name]
+        else:
+            values[item.name] = stored[item.name] = _GENERATORS[item.name]()
+            generated = True
+    if generated:
+        # The data dir holds the event log and the secrets: private to the service's user.
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _write_private(path, json.dumps(stored, indent=2) + "\n")
+    return Secrets(**values), generated
+
+
+def _write_private(path: Path, text: str) -> None:
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)
+
+
+def _access_key_id() -> str:
+    # Shaped like an AWS key id (20 upper-case characters) so that tools which check the form accept it.
+    alphabet = string.ascii_uppercase + "234567"
+    return "LEAK" + "".join(_random.choice(alphabet) for _ in range(16))
+
+
+_GENERATORS = {
+    "admin_token": lambda: _random.token_urlsafe(32),
+    "ingest_token": lambda: _random.token_urlsafe(32),
+    "kinesis_access_key_id": _access_key_id,
+    "kinesis_secret_access_key": lambda: _random.token_urlsafe(30),
+}
+
+
+def canvas_settings_text(settings: Settings, secrets: Secrets) -> str:
+    """The exact Canvas live-events settings for this instance (contains secrets: print once)."""
+    return f"""\
+Canvas live-events settings (Canvas → liveevents, delivery.md §1.3):
+  aws_endpoint:              {settings.endpoint_url}
+  kinesis_stream_name:       {settings.stream_name}
+  aws_region:                {settings.region}
+  aws_access_key_id:         {secrets.kinesis_access_key_id}
+  aws_secret_access_key_dec: {secrets.kinesis_secret_access_key}
+
+config/dynamic_settings.yml (current Canvas, without Consul):
+  production:
+    private:
+      canvas:
+        live_events.yml: |-
+          aws_endpoint: {settings.endpoint_url}
+          kinesis_stream_name: {settings.stream_name}
+          aws_region: {settings.region}
+          aws_access_key_id: {secrets.kinesis_access_key_id}
+          aws_secret_access_key_dec: {secrets.kinesis_secret_access_key}
+
+HTTP ingest:    POST {settings.endpoint_url}/api/v1/events   Authorization: Bearer {secrets.ingest_token}
+Management API: {settings.endpoint_url}/api/v1/...           Authorization: Bearer {secrets.admin_token}
+
+These secrets are shown once; they are kept in {settings.data_dir / SECRETS_FILE} (mode 0600).
+"""

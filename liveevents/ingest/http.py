@@ -1,0 +1,104 @@
+"""HTTP ingest for producers other than Canvas: ``POST /api/v1/events``.
+
+The body is one JSON record, a JSON array of records, or JSON Lines (one record per line).
+Every record gets a result naming its ``index`` (and ``line`` for JSON Lines): either its
+``sequence_number`` or the ``field``, ``value`` and ``rule`` it broke.  Bad records are
+quarantined, good ones stored, in one durable append.  Status: 200 when at least one record was
+stored, 422 when every record was rejected (all quarantined), 503 when the service is
+overloaded (nothing stored: send the whole request again).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from liveevents.api.auth import bearer_matches
+from liveevents.config import Settings
+from liveevents.ingest.body import BodyTooLarge, read_body
+from liveevents.ingest.metrics import IngestMetrics
+from liveevents.ingest.records import Origin, check_record, commit
+from liveevents.store.base import NewEvent, Rejection, Store, StoreClosed, StoreError, StoreOverloaded
+
+__all__ = ["HttpIngest"]
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+_JSON_LINES = {"application/x-ndjson", "application/jsonl", "application/json-lines", "application/x-jsonlines"}
+_JSON = {"application/json", "text/json", ""}
+
+# (index, line number or None, the record's bytes)
+_Item = tuple[int, int | None, bytes]
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps({"error": message}), status_code=status, media_type="application/json", headers=headers)
+
+
+class HttpIngest:
+    def __init__(self, settings: Settings, store: Store, metrics: IngestMetrics, ingest_token: str) -> None:
+        self._stream = settings.stream_name
+        self._store = store
+        self._metrics = metrics
+        self._token = ingest_token
+
+    async def handle(self, request: Request) -> Response:
+        if not bearer_matches(request.headers.get("authorization"), self._token):
+            return _error(401, "a valid 'Authorization: Bearer <ingest token>' header is required", {"WWW-Authenticate": 'Bearer realm="ingest"'})
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in _JSON | _JSON_LINES:
+            return _error(415, f"Content-Type {content_type!r} is not supported: send application/json (a record or an array) or application/x-ndjson")
+        try:
+            body = await read_body(request, MAX_BODY_BYTES)
+        except BodyTooLarge as error:
+            return _error(413, str(error))
+        items = _split(body, lines=content_type in _JSON_LINES)
+        if not items:
+            return _error(400, "the body holds no records")
+        origin = Origin("http", self._stream)
+        verdicts = [check_record(data, None, origin) for _, _, data in items]
+        try:
+            sequences = await commit(self._store, verdicts, self._metrics)
+        except StoreOverloaded:
+            self._metrics.records.labels("http", "retry").inc(len(verdicts))
+            return _error(503, "the service is overloaded; nothing was stored, send the request again", {"Retry-After": "1"})
+        except StoreClosed:
+            return _error(503, "the service is shutting down; nothing was stored, send the request again", {"Retry-After": "5"})
+        except StoreError as error:
+            return _error(500, f"nothing was stored: {error}")
+        results = [_result(item, verdict, sequence) for item, verdict, sequence in zip(items, verdicts, sequences)]
+        stored = sum(sequence is not None for sequence in sequences)
+        answer = {"stored": stored, "rejected": len(items) - stored, "results": results}
+        return Response(orjson.dumps(answer), status_code=200 if stored else 422, media_type="application/json")
+
+
+def _split(body: bytes, *, lines: bool) -> list[_Item]:
+    if not lines:
+        try:
+            document = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            # Not one JSON document: JSON Lines sent as application/json, or one broken record.
+            lines = body.strip().count(b"\n") > 0
+            if not lines:
+                return [(0, None, body.strip())] if body.strip() else []
+        else:
+            if isinstance(document, list):
+                return [(index, None, orjson.dumps(record)) for index, record in enumerate(document)]
+            return [(0, None, body.strip())]
+    numbered = [(number, line.strip()) for number, line in enumerate(body.split(b"\n"), start=1) if line.strip()]
+    return [(index, number, line) for index, (number, line) in enumerate(numbered)]
+
+
+def _result(item: _Item, verdict: NewEvent | Rejection, sequence: int | None) -> dict[str, Any]:
+    index, line, _ = item
+    result: dict[str, Any] = {"index": index}
+    if line is not None:
+        result["line"] = line
+    if sequence is not None:
+        result |= {"status": "stored", "sequence_number": str(sequence)}
+    else:
+        assert isinstance(verdict, Rejection)
+        result |= {"status": "rejected", "field": verdict.field, "value": verdict.value, "rule": verdict.rule}
+    return result

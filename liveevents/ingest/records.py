@@ -1,0 +1,91 @@
+"""One incoming record → a :class:`NewEvent` to store, or a :class:`Rejection` to quarantine.
+
+Shared by every ingest path (Kinesis API, HTTP), so that a record gets the same verdict and
+the same reason (``RecordError`` field/value/rule) whichever way it arrived.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from liveevents.canvas.record import RecordError, decode_record
+from liveevents.ingest.metrics import IngestMetrics
+from liveevents.store.base import NewEvent, Rejection, Store
+
+__all__ = ["Origin", "check_record", "commit", "reject", "render_value"]
+
+_VALUE_PREVIEW = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a batch of records came from (the same for every record in one request)."""
+
+    source: str
+    stream: str
+    access_key_id: str | None = None
+
+
+def check_record(data: bytes, partition_key: str | None, origin: Origin) -> NewEvent | Rejection:
+    """Validate ``data`` as a Canvas live event.  ``partition_key=None``: take it as Canvas does
+    (the record's ``user_id``, else empty)."""
+    try:
+        event = decode_record(data)
+        event_time = event.event_time
+    except RecordError as error:
+        return reject(data, partition_key, origin, error)
+    if partition_key is None:
+        user_id = event.metadata.get("user_id")
+        partition_key = "" if user_id is None else str(user_id)
+    return NewEvent(
+        stream=origin.stream,
+        event_name=event.event_name,
+        event_time=event_time,
+        partition_key=partition_key,
+        data=data,
+        source=origin.source,
+        access_key_id=origin.access_key_id,
+    )
+
+
+def reject(data: bytes, partition_key: str | None, origin: Origin, error: RecordError) -> Rejection:
+    return Rejection(
+        source=origin.source,
+        data=data,
+        field=error.field,
+        value=render_value(error.value),
+        rule=error.rule,
+        stream=origin.stream,
+        partition_key=partition_key,
+        access_key_id=origin.access_key_id,
+    )
+
+
+def render_value(value: Any) -> str:
+    """The offending value as short text: JSON when it is JSON, else its ``repr`` (``missing``)."""
+    try:
+        text = orjson.dumps(value).decode()
+    except TypeError:
+        text = repr(value)
+    return text if len(text) <= _VALUE_PREVIEW else text[: _VALUE_PREVIEW - 3] + "..."
+
+
+async def commit(store: Store, verdicts: Sequence[NewEvent | Rejection], metrics: IngestMetrics) -> list[int | None]:
+    """Store the good records and quarantine the bad ones in one durable append.
+
+    Returns, per verdict, the sequence number of a stored event or ``None`` for a rejection.
+    Store errors propagate (nothing of the batch was committed).
+    """
+    events = [verdict for verdict in verdicts if isinstance(verdict, NewEvent)]
+    rejections = [verdict for verdict in verdicts if isinstance(verdict, Rejection)]
+    with metrics.append_seconds.time():
+        sequences = iter(await store.append(events, rejections))
+    if verdicts:
+        source = verdicts[0].source
+        metrics.records.labels(source, "stored").inc(len(events))
+        metrics.records.labels(source, "quarantined").inc(len(rejections))
+    return [next(sequences) if isinstance(verdict, NewEvent) else None for verdict in verdicts]

@@ -1,0 +1,188 @@
+"""The store interface: the durable event log, the quarantine and the streams.
+
+Every implementation (SQLite embedded, PostgreSQL multi-node) keeps the same promises:
+
+* :meth:`Store.append` returns only once its events and rejections are durable (committed and
+  fsynced); concurrent calls may share one transaction, never a partial one.
+* Sequence numbers are positive integers, strictly increasing in commit order and never reused
+  (also after a purge), so ``after=<last seen>`` is a complete cursor.
+* After a commit, :meth:`Store.wait_for_events` wakes up waiters in this process (and, for
+  PostgreSQL, in every process sharing the database).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+__all__ = [
+    "NewEvent",
+    "Rejection",
+    "Stats",
+    "Store",
+    "StoreClosed",
+    "StoreError",
+    "StoreOverloaded",
+    "StoredEvent",
+    "QuarantinedRecord",
+    "StreamExists",
+    "StreamInfo",
+]
+
+
+class StoreError(Exception):
+    """The store cannot take or give data right now (nothing was committed)."""
+
+
+class StoreOverloaded(StoreError):
+    """Too many records wait for the writer; the caller should ask its client to retry."""
+
+
+class StoreClosed(StoreError):
+    """The store is shutting down or closed."""
+
+
+class StreamExists(StoreError):
+    """``create_stream`` for a name that already exists."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """A validated event to append to the log."""
+
+    stream: str
+    event_name: str
+    event_time: str  # normalised YYYY-MM-DDTHH:MM:SS.sssZ
+    partition_key: str
+    data: bytes  # the record exactly as received
+    source: str  # "kinesis" | "http" | ...
+    access_key_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    sequence: int
+    stream: str
+    received_at: datetime
+    event_name: str
+    event_time: str
+    partition_key: str
+    data: bytes
+    source: str
+    access_key_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A record that failed validation, kept with the reason (``RecordError`` field/value/rule)."""
+
+    source: str
+    data: bytes
+    field: str
+    value: str  # a readable rendering of the offending value
+    rule: str
+    stream: str | None = None
+    partition_key: str | None = None
+    access_key_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantinedRecord:
+    id: int
+    received_at: datetime
+    source: str
+    data: bytes
+    field: str
+    value: str
+    rule: str
+    stream: str | None
+    partition_key: str | None
+    access_key_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamInfo:
+    name: str
+    shard_count: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    events_stored: int
+    records_rejected: int
+    events_by_name: dict[str, int]
+    events_by_stream: dict[str, int]
+    last_sequence: int
+    oldest_received_at: datetime | None
+    newest_received_at: datetime | None
+
+
+class Store(Protocol):
+    """What the service needs from a store.  All methods are coroutines safe to call concurrently."""
+
+    async def open(self) -> None:
+        """Create or migrate the schema and start background machinery (the writer)."""
+        ...
+
+    async def close(self) -> None:
+        """Finish every accepted append (drain), then release connections."""
+        ...
+
+    @property
+    def last_sequence(self) -> int:
+        """The highest committed sequence number this process knows of (0 when empty)."""
+        ...
+
+    async def append(self, events: Sequence[NewEvent], rejections: Sequence[Rejection] = ()) -> list[int]:
+        """Commit ``events`` and ``rejections`` durably; return the events' sequence numbers in order.
+
+        Raises :class:`StoreOverloaded` (nothing queued) or :class:`StoreError` (nothing committed).
+        """
+        ...
+
+    async def wait_for_events(self, after: int, timeout: float) -> int:
+        """Wait until an event with sequence > ``after`` is committed or ``timeout`` s pass.
+
+        Returns :attr:`last_sequence` (compare with ``after`` to see whether anything arrived).
+        """
+        ...
+
+    async def read_events(
+        self,
+        *,
+        after: int = 0,
+        before: int | None = None,
+        limit: int = 1000,
+        names: Collection[str] | None = None,
+        stream: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        newest_first: bool = False,
+    ) -> list[StoredEvent]:
+        """Events with ``after`` < sequence < ``before``, in sequence order (or the newest ``limit``
+        first), optionally only ``names``/``stream`` and ``since`` <= event_time < ``until``
+        (normalised timestamps).  ``names=[]`` matches nothing."""
+        ...
+
+    async def get_event(self, sequence: int) -> StoredEvent | None: ...
+
+    async def read_quarantine(self, *, after: int = 0, limit: int = 100) -> list[QuarantinedRecord]: ...
+
+    async def stats(self) -> Stats: ...
+
+    async def create_stream(self, name: str, shard_count: int) -> StreamInfo:
+        """Raises :class:`StreamExists`."""
+        ...
+
+    async def ensure_stream(self, name: str, shard_count: int = 1) -> StreamInfo: ...
+
+    async def get_stream(self, name: str) -> StreamInfo | None: ...
+
+    async def list_streams(self) -> list[StreamInfo]: ...
+
+    async def purge(self, received_before: datetime) -> tuple[int, int]:
+        """Delete events and quarantined records received before the cut-off; return both counts."""
+        ...

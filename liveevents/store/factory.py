@@ -1,0 +1,20 @@
+"""Choosing the store from the settings."""
+
+from __future__ import annotations
+
+from liveevents.config import ConfigError, Settings
+from liveevents.store.base import Store
+from liveevents.store.sqlite import DATABASE_FILE, SQLiteStore
+
+__all__ = ["store_from_settings"]
+
+
+def store_from_settings(settings: Settings) -> Store:
+    url = settings.database_url
+    if not url or url.startswith("sqlite:"):
+        return SQLiteStore(settings.data_dir / DATABASE_FILE, max_pending_records=settings.max_pending_records)
+    if url.startswith(("postgresql://", "postgres://")):
+        from liveevents.store.postgres import PostgresStore
+
+        return PostgresStore(url, max_pending_records=settings.max_pending_records)
+    raise ConfigError(f"setting 'database_url': {url!r} is not supported (empty for SQLite in the data dir, or postgresql://...)")
