@@ -1,0 +1,117 @@
+"""HTTP ingest, the management API and its authentication, health and metrics on a served instance."""
+
+from __future__ import annotations
+
+import httpx
+import orjson
+import pytest
+
+from tests.helpers.fixtures import served  # noqa: F401
+from tests.helpers.records import canvas_record, record_bytes
+from tests.helpers.service import ServedInstance
+
+
+def ingest(service: ServedInstance, body: bytes, content_type: str = "application/json", token: str | None = None) -> httpx.Response:
+    headers = {"Content-Type": content_type, "Authorization": f"Bearer {token or service.secrets['ingest_token']}"}
+    return httpx.post(service.url + "/api/v1/events", content=body, headers=headers)
+
+
+def test_one_record_is_stored(served: ServedInstance) -> None:
+    response = ingest(served, record_bytes(1, event_name="logged_in"))
+    assert response.status_code == 200
+    answer = response.json()
+    assert (answer["stored"], answer["rejected"]) == (1, 0)
+    (result,) = answer["results"]
+    assert result["status"] == "stored" and result["index"] == 0
+    event = served.admin_get(f"/api/v1/events/{result['sequence_number']}")
+    assert (event["event_name"], event["source"], event["partition_key"]) == ("logged_in", "http", canvas_record(1)["attributes"]["user_id"])
+
+
+def test_an_array_keeps_good_records_and_names_each_bad_one(served: ServedInstance) -> None:
+    records = [canvas_record(10), {"metadata": {"event_name": "asset_accessed"}, "body": {}}, canvas_record(11), "not a record"]
+    response = ingest(served, orjson.dumps(records))
+    assert response.status_code == 200
+    answer = response.json()
+    assert (answer["stored"], answer["rejected"]) == (2, 2)
+    statuses = [(r["index"], r["status"], r.get("field")) for r in answer["results"]]
+    assert statuses == [(0, "stored", None), (1, "rejected", "metadata.event_time"), (2, "stored", None), (3, "rejected", "")]
+    assert answer["results"][1]["value"] == "missing"
+    assert "ISO 8601" in answer["results"][1]["rule"]
+    assert answer["results"][3]["value"] == '"not a record"'
+
+
+def test_json_lines_results_name_the_line(served: ServedInstance) -> None:
+    body = record_bytes(20) + b"\n\n" + b'{"attributes": {"event_name": "x"' + b"\n" + record_bytes(21) + b"\n"
+    response = ingest(served, body, "application/x-ndjson")
+    answer = response.json()
+    assert [(r["index"], r["line"], r["status"]) for r in answer["results"]] == [(0, 1, "stored"), (1, 3, "rejected"), (2, 4, "stored")]
+    assert "not valid JSON" in answer["results"][1]["rule"]
+    # JSON Lines sent as application/json are recognised too.
+    assert ingest(served, record_bytes(22) + b"\n" + record_bytes(23)).json()["stored"] == 2
+
+
+def test_when_every_record_is_rejected_the_status_is_422_and_they_are_quarantined(served: ServedInstance) -> None:
+    before = served.admin_get("/api/v1/stats")["records_rejected"]
+    response = ingest(served, b'{"attributes": {}, "body": {}}')
+    assert response.status_code == 422
+    assert response.json()["results"][0]["field"] == "attributes.event_name"
+    assert served.admin_get("/api/v1/stats")["records_rejected"] == before + 1
+    newest = served.admin_get("/api/v1/quarantine", limit=1000)["records"][-1]
+    assert (newest["source"], newest["data"], newest["field"]) == ("http", '{"attributes": {}, "body": {}}', "attributes.event_name")
+
+
+@pytest.mark.parametrize("token", ["wrong-token", "test-admin-token-0123456789"])
+def test_ingest_needs_the_ingest_token(served: ServedInstance, token: str) -> None:
+    before = served.admin_get("/api/v1/stats")["events_stored"]
+    response = ingest(served, record_bytes(30), token=token)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert served.admin_get("/api/v1/stats")["events_stored"] == before
+
+
+def test_ingest_refuses_other_content_types_and_empty_bodies(served: ServedInstance) -> None:
+    assert ingest(served, b"<event/>", "application/xml").status_code == 415
+    assert ingest(served, b"  \n").status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/api/v1/stats", "/api/v1/events", "/api/v1/events/1", "/api/v1/quarantine"])
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong", "Bearer test-ingest-token-0123456789", "Basic dGVzdDp0ZXN0"])
+def test_management_api_needs_the_admin_token(served: ServedInstance, path: str, authorization: str | None) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    response = httpx.get(served.url + path, headers=headers)
+    assert response.status_code == 401
+    assert served.secrets["admin_token"] not in response.text
+
+
+def test_event_listing_filters_by_name_and_time_and_pages_with_a_cursor(served: ServedInstance) -> None:
+    records = [canvas_record(40 + n, event_name="wiki_page_deleted", event_time=f"2021-06-0{n + 1}T08:00:00Z") for n in range(5)]
+    ingest(served, orjson.dumps(records))
+    first = served.admin_get("/api/v1/events", name="wiki_page_deleted", since="2021-06-02", until="2021-06-05T00:00:00Z", limit=2)
+    assert [e["event_time"] for e in first["events"]] == ["2021-06-02T08:00:00.000Z", "2021-06-03T08:00:00.000Z"]
+    second = served.admin_get("/api/v1/events", name="wiki_page_deleted", since="2021-06-02", until="2021-06-05T00:00:00Z", limit=2, after=first["next_cursor"])
+    assert [e["event_time"] for e in second["events"]] == ["2021-06-04T08:00:00.000Z"]
+    assert second["next_cursor"] is None
+    newest = served.admin_get("/api/v1/events", name="wiki_page_deleted", newest_first="true", limit=1)
+    assert newest["events"][0]["record"]["body"]["marker"] == "44"
+    bad = httpx.get(served.url + "/api/v1/events", params={"since": "last week"}, headers=served.admin_headers())
+    assert bad.status_code == 400 and "since" in bad.json()["detail"]
+
+
+def test_stats_count_by_event_name(served: ServedInstance) -> None:
+    before = served.admin_get("/api/v1/stats")
+    ingest(served, orjson.dumps([canvas_record(50, event_name="quiz_submitted"), canvas_record(51, event_name="quiz_submitted")]))
+    after = served.admin_get("/api/v1/stats")
+    assert after["events_by_name"]["quiz_submitted"] == before["events_by_name"].get("quiz_submitted", 0) + 2
+    assert after["events_stored"] == before["events_stored"] + 2
+    assert after["streams"] == ["live-events"]
+    assert served.secrets["kinesis_secret_access_key"] not in orjson.dumps(after).decode()
+
+
+def test_health_metrics_and_openapi(served: ServedInstance) -> None:
+    assert httpx.get(served.url + "/healthz").json()["status"] == "ok"
+    ingest(served, record_bytes(60))
+    metrics = httpx.get(served.url + "/metrics").text
+    assert 'liveevents_ingest_records_total{outcome="stored",source="http"}' in metrics
+    assert "liveevents_store_append_seconds_bucket" in metrics
+    schema = httpx.get(served.url + "/openapi.json").json()
+    assert {"/api/v1/stats", "/api/v1/events", "/api/v1/quarantine"} <= set(schema["paths"])

@@ -1,0 +1,218 @@
+"""The Kinesis-compatible API with boto3's real client (SigV4) against a served instance."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from unittest import mock
+
+import botocore.auth
+import httpx
+import orjson
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.helpers.fixtures import served  # noqa: F401
+from tests.helpers.records import canvas_record, record_bytes
+from tests.helpers.service import ServedInstance, kinesis_client
+from tests.helpers.signing import signed_kinesis_request
+
+STREAM = "live-events"
+
+
+def error_code(error: pytest.ExceptionInfo[ClientError]) -> str:
+    return error.value.response["Error"]["Code"]
+
+
+def stored_count(service: ServedInstance) -> tuple[int, int]:
+    stats = service.admin_get("/api/v1/stats")
+    return stats["events_stored"], stats["records_rejected"]
+
+
+def test_describe_stream_answers_canvas_validity_probe(served: ServedInstance) -> None:
+    description = served.kinesis().describe_stream(StreamName=STREAM, Limit=1)["StreamDescription"]
+    assert description["StreamName"] == STREAM
+    assert description["StreamStatus"] == "ACTIVE"
+    assert description["StreamARN"] == "arn:aws:kinesis:us-east-1:000000000000:stream/live-events"
+    assert [shard["ShardId"] for shard in description["Shards"]] == ["shardId-000000000000"]
+    assert description["HasMoreShards"] is False
+    assert description["RetentionPeriodHours"] == 14 * 24
+
+
+def test_put_record_stores_the_record_as_sent(served: ServedInstance) -> None:
+    data = record_bytes(1, event_name="grade_change", event_time="2024-03-05T10:20:30Z")
+    answer = served.kinesis().put_record(StreamName=STREAM, Data=data, PartitionKey="880000000000001")
+    assert answer["ShardId"] == "shardId-000000000000"
+    event = served.admin_get(f"/api/v1/events/{answer['SequenceNumber']}")
+    assert event["record"] == orjson.loads(data)
+    assert event["event_name"] == "grade_change"
+    assert event["event_time"] == "2024-03-05T10:20:30.000Z"
+    assert event["partition_key"] == "880000000000001"
+    assert event["source"] == "kinesis"
+    assert event["access_key_id"] == served.secrets["kinesis_access_key_id"]
+
+
+def test_put_records_beyond_500_keeps_good_records_and_quarantines_bad_ones(served: ServedInstance) -> None:
+    records = [{"Data": record_bytes(1000 + number), "PartitionKey": str(number)} for number in range(1200)]
+    bad = {
+        17: (b'{"attributes": {"event_name": "logged_in"', "", "not valid JSON"),
+        503: (orjson.dumps({"attributes": {"event_time": "2024-03-05T10:20:30Z"}, "body": {}}), "attributes.event_name", "required"),
+        1100: (orjson.dumps(canvas_record(5, event_time="yesterday")), "attributes.event_time", "not an ISO 8601 timestamp"),
+    }
+    for index, (data, _, _) in bad.items():
+        records[index]["Data"] = data
+    before_stored, before_rejected = stored_count(served)
+
+    answer = served.kinesis().put_records(StreamName=STREAM, Records=records)
+
+    assert answer["FailedRecordCount"] == 3
+    assert len(answer["Records"]) == 1200
+    sequences = []
+    for index, result in enumerate(answer["Records"]):
+        if index in bad:
+            _, field, rule = bad[index]
+            assert result["ErrorCode"] == "InvalidArgumentException"
+            assert f": {field or 'record'}: " in result["ErrorMessage"] and rule in result["ErrorMessage"]
+        else:
+            assert "ErrorCode" not in result
+            sequences.append(int(result["SequenceNumber"]))
+    assert sequences == sorted(sequences) and len(set(sequences)) == 1197
+    assert stored_count(served) == (before_stored + 1197, before_rejected + 3)
+    quarantined = served.admin_get("/api/v1/quarantine", limit=1000)["records"][-3:]
+    assert [(q["field"], q["partition_key"], base64.b64decode(q["data_base64"])) for q in quarantined] == [
+        (field, str(index), data) for index, (data, field, _) in bad.items()
+    ]
+    first = served.admin_get(f"/api/v1/events/{sequences[0]}")
+    assert first["record"]["body"]["marker"] == "1000"
+
+
+def test_create_list_and_describe_streams(served: ServedInstance) -> None:
+    client = served.kinesis()
+    client.create_stream(StreamName="course-events", ShardCount=4)
+    with pytest.raises(ClientError) as exists:
+        client.create_stream(StreamName="course-events", ShardCount=1)
+    assert error_code(exists) == "ResourceInUseException"
+    assert {STREAM, "course-events"} <= set(client.list_streams()["StreamNames"])
+
+    shards = client.list_shards(StreamName="course-events")["Shards"]
+    assert [shard["ShardId"] for shard in shards] == [f"shardId-00000000000{n}" for n in range(4)]
+    assert shards[0]["HashKeyRange"]["StartingHashKey"] == "0"
+    assert shards[3]["HashKeyRange"]["EndingHashKey"] == str(2**128 - 1)
+    for left, right in zip(shards, shards[1:]):
+        assert int(left["HashKeyRange"]["EndingHashKey"]) + 1 == int(right["HashKeyRange"]["StartingHashKey"])
+    page = client.describe_stream(StreamName="course-events", Limit=3)["StreamDescription"]
+    assert len(page["Shards"]) == 3 and page["HasMoreShards"] is True
+    summary = client.describe_stream_summary(StreamName="course-events")["StreamDescriptionSummary"]
+    assert summary["OpenShardCount"] == 4
+
+    # Records land on the shard whose hash-key range holds MD5(partition key), as on AWS.
+    answer = client.put_record(StreamName="course-events", Data=record_bytes(7), PartitionKey="user-7")
+    hash_key = int.from_bytes(__import__("hashlib").md5(b"user-7").digest())
+    (owner,) = [s["ShardId"] for s in shards if int(s["HashKeyRange"]["StartingHashKey"]) <= hash_key <= int(s["HashKeyRange"]["EndingHashKey"])]
+    assert answer["ShardId"] == owner
+
+
+def test_unknown_stream_is_resource_not_found_and_stores_nothing(served: ServedInstance) -> None:
+    before = stored_count(served)
+    with pytest.raises(ClientError) as caught:
+        served.kinesis().put_records(StreamName="no-such-stream", Records=[{"Data": record_bytes(1), "PartitionKey": "1"}])
+    assert error_code(caught) == "ResourceNotFoundException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    with pytest.raises(ClientError) as described:
+        served.kinesis().describe_stream(StreamName="no-such-stream")
+    assert error_code(described) == "ResourceNotFoundException"
+    assert stored_count(served) == before
+
+
+@pytest.mark.parametrize(
+    ("key_id", "secret", "code"),
+    [
+        ("LETESTACCESSKEY00001", "wrong-secret", "InvalidSignatureException"),
+        ("AKIAWRONGKEY00000000", "test-secret-access-key-0123456789abcdef", "UnrecognizedClientException"),
+    ],
+)
+def test_wrong_keys_get_aws_errors_and_store_nothing(served: ServedInstance, key_id: str, secret: str, code: str) -> None:
+    before = stored_count(served)
+    client = kinesis_client(served.url, key_id, secret)
+    with pytest.raises(ClientError) as caught:
+        client.put_records(StreamName=STREAM, Records=[{"Data": record_bytes(2), "PartitionKey": "2"}])
+    assert error_code(caught) == code
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    with pytest.raises(ClientError):
+        client.put_record(StreamName=STREAM, Data=record_bytes(3), PartitionKey="3")
+    assert stored_count(served) == before
+
+
+def test_a_skewed_client_clock_is_refused_with_a_date_header_to_correct_it(served: ServedInstance) -> None:
+    before = stored_count(served)
+    skewed = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=20)
+    client = served.kinesis()
+    with mock.patch.object(botocore.auth, "get_current_datetime", lambda: skewed), pytest.raises(ClientError) as caught:
+        client.put_records(StreamName=STREAM, Records=[{"Data": record_bytes(4), "PartitionKey": "4"}])
+    assert error_code(caught) == "InvalidSignatureException"
+    assert caught.value.response["Error"]["Message"].startswith("Signature expired: ")
+    server_date = caught.value.response["ResponseMetadata"]["HTTPHeaders"]["date"]
+    assert abs(datetime.strptime(server_date, "%a, %d %b %Y %H:%M:%S GMT") - datetime.now(timezone.utc).replace(tzinfo=None)) < timedelta(minutes=1)
+    assert stored_count(served) == before
+
+
+def test_a_ruby_sdk_style_request_with_content_sha256_is_accepted(served: ServedInstance) -> None:
+    body = orjson.dumps({"StreamName": STREAM, "Records": [{"Data": base64.b64encode(record_bytes(9)).decode(), "PartitionKey": "9"}]})
+    headers, body = signed_kinesis_request(served.url + "/", "PutRecords", body, content_sha256=True, extra_headers={"amz-sdk-request": "attempt=1; max=3"})
+    response = httpx.post(served.url + "/", content=body, headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/x-amz-json-1.1"
+    assert "x-amzn-requestid" in response.headers
+    assert response.json()["FailedRecordCount"] == 0
+
+
+def test_a_non_json_content_type_gets_a_json_400(served: ServedInstance) -> None:
+    headers, body = signed_kinesis_request(served.url + "/", "PutRecords", b"\xa2cbor", extra_headers={"Content-Type": "application/x-amz-cbor-1.1"})
+    response = httpx.post(served.url + "/", content=body, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["__type"] == "SerializationException"
+    assert "application/x-amz-cbor-1.1" in response.json()["message"]
+
+
+def test_an_unsupported_operation_is_named_in_the_error(served: ServedInstance) -> None:
+    with pytest.raises(ClientError) as caught:
+        served.kinesis().get_shard_iterator(StreamName=STREAM, ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON")
+    assert error_code(caught) == "UnknownOperationException"
+    assert "Kinesis_20131202.GetShardIterator" in caught.value.response["Error"]["Message"]
+
+
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedInstance]:
+    settings = {
+        "LIVEEVENTS_KINESIS_STRICT_RECORD_COUNT": "true",
+        "LIVEEVENTS_VERIFY_SIGNATURES": "false",
+        "LIVEEVENTS_MAX_PENDING_RECORDS": "100",
+    }
+    with ServedInstance.start(Path(tmp_path_factory.mktemp("strict")) / "data", env=settings) as instance:
+        yield instance
+
+
+def test_strict_switch_refuses_more_than_500_records_like_aws(strict: ServedInstance) -> None:
+    with pytest.raises(ClientError) as caught:
+        strict.kinesis().put_records(StreamName=STREAM, Records=[{"Data": record_bytes(n), "PartitionKey": "1"} for n in range(501)])
+    assert error_code(caught) == "ValidationException"
+    assert stored_count(strict) == (0, 0)
+
+
+def test_overload_answers_internal_failure_per_record_so_canvas_retries(strict: ServedInstance) -> None:
+    answer = strict.kinesis().put_records(StreamName=STREAM, Records=[{"Data": record_bytes(n), "PartitionKey": "1"} for n in range(101)])
+    assert answer["FailedRecordCount"] == 101
+    assert {result["ErrorCode"] for result in answer["Records"]} == {"InternalFailure"}
+    assert stored_count(strict) == (0, 0)
+    # Within the limit the same call succeeds.
+    answer = strict.kinesis().put_records(StreamName=STREAM, Records=[{"Data": record_bytes(n), "PartitionKey": "1"} for n in range(100)])
+    assert answer["FailedRecordCount"] == 0
+
+
+def test_with_verification_off_any_key_is_accepted_and_recorded(strict: ServedInstance) -> None:
+    client = kinesis_client(strict.url, "ANYKEYONTRUSTEDNET01", "whatever")
+    answer = client.put_record(StreamName=STREAM, Data=record_bytes(1), PartitionKey="1")
+    event = strict.admin_get(f"/api/v1/events/{answer['SequenceNumber']}")
+    assert event["access_key_id"] == "ANYKEYONTRUSTEDNET01"

@@ -1,0 +1,218 @@
+"""The SQLite event log: durable appends, sequence numbers, reads, quarantine, retention, wake-ups."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from liveevents.store.base import NewEvent, Rejection, StoreClosed, StoreOverloaded, StreamExists
+from liveevents.store.sqlite import DATABASE_FILE, SQLiteStore
+
+
+def event(name: str = "asset_accessed", time: str = "2024-03-05T10:20:30.123Z", *, stream: str = "live-events", data: bytes = b"{}") -> NewEvent:
+    return NewEvent(stream=stream, event_name=name, event_time=time, partition_key="42", data=data, source="kinesis", access_key_id="AKID")
+
+
+def run(test: Callable[[SQLiteStore], Awaitable[None]], path: Path, **options: int) -> None:
+    async def main() -> None:
+        store = SQLiteStore(path / DATABASE_FILE, **options)
+        await store.open()
+        try:
+            await test(store)
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+
+
+def test_append_returns_increasing_sequences_and_keeps_every_field(tmp_path: Path) -> None:
+    async def check(store: SQLiteStore) -> None:
+        first = await store.append([event(data=b'{"n":1}'), event("grade_change", data=b'{"n":2}')])
+        second = await store.append([event(data=b'{"n":3}')])
+        assert first == [1, 2] and second == [3]
+        assert store.last_sequence == 3
+        stored = await store.get_event(2)
+        assert stored is not None
+        assert (stored.sequence, stored.stream, stored.event_name, stored.event_time, stored.partition_key, stored.data, stored.source, stored.access_key_id) == (
+            2, "live-events", "grade_change", "2024-03-05T10:20:30.123Z", "42", b'{"n":2}', "kinesis", "AKID",
+        )
+        assert abs(stored.received_at - datetime.now(timezone.utc)) < timedelta(seconds=10)
+
+    run(check, tmp_path)
+
+
+def test_concurrent_appends_all_commit_with_distinct_contiguous_sequences(tmp_path: Path) -> None:
+    async def check(store: SQLiteStore) -> None:
+        batches = [[event(data=f'{{"b":{b},"i":{i}}}'.encode()) for i in range(50)] for b in range(40)]
+        results = await asyncio.gather(*(store.append(batch) for batch in batches))
+        for result in results:
+            assert result == list(range(result[0], result[0] + 50))
+        assert sorted(sequence for result in results for sequence in result) == list(range(1, 2001))
+        stored = await store.get_event(results[7][3])
+        assert stored is not None and stored.data == b'{"b":7,"i":3}'
+
+    run(check, tmp_path)
+
+
+def test_sequences_are_never_reused_after_purge_and_reopen(tmp_path: Path) -> None:
+    async def fill(store: SQLiteStore) -> None:
+        await store.append([event(), event(), event()])
+        assert await store.purge(datetime.now(timezone.utc) + timedelta(seconds=5)) == (3, 0)
+        assert (await store.stats()).events_stored == 0
+
+    async def reopen(store: SQLiteStore) -> None:
+        assert store.last_sequence == 3
+        assert await store.append([event()]) == [4]
+
+    run(fill, tmp_path)
+    run(reopen, tmp_path)
+
+
+def test_purge_keeps_what_is_younger_than_the_cutoff(tmp_path: Path) -> None:
+    async def check(store: SQLiteStore) -> None:
+        await store.append([event()] * 3, [Rejection("http", b"x", "", '"x"', "not JSON")])
+        # Age the first two events and the rejection as if received two days ago.
+        old = int((datetime.now(timezone.utc) - timedelta(days=2)).timestamp() * 1000)
+        await store.write(lambda c: c.execute("UPDATE events SET received_at = ? WHERE seq <= 2", (old,)))
+        await store.write(lambda c: c.execute("UPDATE quarantine SET received_at = ?", (old,)))
+        assert await store.purge(datetime.now(timezone.utc) - timedelta(days=1)) == (2, 1)
+        assert [stored.sequence for stored in await store.read_events()] == [3]
+        assert await store.read_quarantine() == []
+
+    run(check, tmp_path)
+
+
+def test_rejections_are_quarantined_with_their_reason(tmp_path: Path) -> None:
+    async def check(store: SQLiteStore) -> None:
+        rejection = Rejection(
+            source="kinesis", data=b'{"attributes": {}}', field="attributes.event_name", value="missing",
+            rule="required: a Canvas event name", stream="live-events", partition_key="7", access_key_id="AKID",
+        )
+        assert await store.append([event()], [rejection]) == [1]
+        (quarantined,) = await store.read_quarantine()
+        assert (quarantined.id, quarantined.source, quarantined.data, quarantined.field, quarantined.value, quarantined.rule) == (
+            1, "kinesis", b'{"attributes": {}}', "attributes.event_name", "missing", "required: a Canvas event name",
+        )
+        assert (quarantined.stream, quarantined.partition_key, quarantined.access_key_id) == ("live-events", "7", "AKID")
+        stats = await store.stats()
+        assert (stats.events_stored, stats.records_rejected) == (1, 1)
+
+    run(check, tmp_path)
+
+
+def test_read_events_filters_and_pages(tmp_path: Path) -> None:
+    async def check(store: SQLiteStore) -> None:
+        await store.create_stream("other", 2)
+        await store.append(
+            [
+                event("logged_in", "2024-01-01T00:00:00.000Z"),
+                event("asset_accessed", "2024-01-02T00:00:00.000Z"),
+                event("grade_change", "2024-01-03T00:00:00.000Z"),
+                event("asset_accessed", "2024-01-04T00:00:00.000Z", stream="other"),
+                event("asset_accessed", "2024-01-05T00:00:00.000Z"),
+            ]
+        )
+
+        async def sequences(**query: object) -> list[int]:
+            return [stored.sequence for stored in await store.read_events(**query)]  # type: ignore[arg-type]
+
+        assert await sequences() == [1, 2, 3, 4, 5]
+        assert await sequences(names=["asset_accessed"]) == [2, 4, 5]
+        assert await sequences(names=["asset_accessed", "logged_in"], after=2) == [4, 5]
+        assert await sequences(names=[]) == []
+        assert await sequences(stream="other") == [4]
+        assert await sequences(since="2024-01-02T00:00:00.000Z", until="2024-01-04T00:00:00.000Z") == [2, 3]
+        assert await sequences(limit=2) == [1, 2]
+        assert await sequences(after=2, limit=2) == [3, 4]
+        assert await sequences(newest_first=True, limit=2) == [5, 4]
+        assert await sequences(newest_first=True, before=4, limit=2) == [3, 2]
+        stats = await store.stats()
+        assert stats.events_by_name == {"asset_accessed": 3, "grade_change": 1, "logged_in": 1}
+        assert stats.events_by_stream == {"live-events": 4, "other": 1}
+        assert stats.last_sequence == 5
+
+    run(check, tmp_path)
+
+
+def test_streams_create_list_and_refuse_duplicates(tmp_path: Path) -> None:
+    async def check(store: SQLiteStore) -> None:
+        created = await store.create_stream("alpha", 3)
+        assert (created.name, created.shard_count) == ("alpha", 3)
+        with pytest.raises(StreamExists):
+            await store.create_stream("alpha", 1)
+        ensured = await store.ensure_stream("alpha", 1)
+        assert ensured.shard_count == 3
+        await store.ensure_stream("beta")
+        assert [(s.name, s.shard_count) for s in await store.list_streams()] == [("alpha", 3), ("beta", 1)]
+        assert await store.get_stream("gamma") is None
+
+    run(check, tmp_path)
+
+
+def test_overload_refuses_before_queueing_and_the_store_recovers(tmp_path: Path) -> None:
+    async def check(store: SQLiteStore) -> None:
+        with pytest.raises(StoreOverloaded):
+            await store.append([event()] * 11)
+        assert await store.append([event()] * 10) == list(range(1, 11))
+        assert store.pending_records == 0
+
+    run(check, tmp_path, max_pending_records=10)
+
+
+def test_waiters_wake_on_commit_and_time_out_otherwise(tmp_path: Path) -> None:
+    async def check(store: SQLiteStore) -> None:
+        assert await store.wait_for_events(after=0, timeout=0.05) == 0
+        waiter = asyncio.create_task(store.wait_for_events(after=0, timeout=10))
+        await asyncio.sleep(0.05)
+        assert not waiter.done()
+        started = asyncio.get_running_loop().time()
+        await store.append([event(), event()])
+        assert await waiter == 2
+        assert asyncio.get_running_loop().time() - started < 1
+        # Already past: answers at once.
+        assert await store.wait_for_events(after=1, timeout=10) == 2
+
+    run(check, tmp_path)
+
+
+def test_commits_are_durable_in_the_file_at_once(tmp_path: Path) -> None:
+    """What append acknowledged is in the database file for any other connection (WAL committed)."""
+
+    async def check(store: SQLiteStore) -> None:
+        await store.append([event(data=b'{"durable":true}')])
+        other = sqlite3.connect(tmp_path / DATABASE_FILE)
+        assert other.execute("SELECT data FROM events").fetchall() == [(b'{"durable":true}',)]
+        assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        other.close()
+
+    run(check, tmp_path)
+
+
+def test_closed_store_refuses_appends(tmp_path: Path) -> None:
+    async def check() -> None:
+        store = SQLiteStore(tmp_path / DATABASE_FILE)
+        await store.open()
+        await store.close()
+        with pytest.raises(StoreClosed):
+            await store.append([event()])
+
+    asyncio.run(check())
+
+
+def test_a_failing_write_rolls_back_and_the_writer_goes_on(tmp_path: Path) -> None:
+    async def check(store: SQLiteStore) -> None:
+        def broken(connection: sqlite3.Connection) -> None:
+            connection.execute("INSERT INTO streams (name, shard_count, created_at) VALUES ('half', 1, 0)")
+            raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError, match="boom"):
+            await store.write(broken)
+        assert await store.get_stream("half") is None
+        assert await store.append([event()]) == [1]
+
+    run(check, tmp_path)
