@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -60,5 +62,13 @@ def _run(settings: Settings, secrets: Secrets) -> int:
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
     )
     server = uvicorn.Server(config)
+    # uvicorn drains on SIGTERM/SIGINT, then re-raises the signal under the handlers that were
+    # in place before it started: make those a clean exit, since a drained stop is a success.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, _exit_cleanly)
     server.run()
     return 0 if server.started else 1
+
+
+def _exit_cleanly(signal_number: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)

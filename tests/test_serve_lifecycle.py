@@ -1,0 +1,123 @@
+"""``liveevents serve`` as a process: first start, restart, SIGTERM drain, kill -9 durability."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.helpers.records import record_bytes
+from tests.helpers.service import ServedInstance, kinesis_client
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def all_events(service: ServedInstance) -> set[tuple[str, str]]:
+    """(``body.marker``, sequence number) of every stored event."""
+    found: set[tuple[str, str]] = set()
+    cursor = None
+    while True:
+        page = service.admin_get("/api/v1/events", limit=1000, **({"after": cursor} if cursor else {}))
+        for event in page["events"]:
+            found.add((event["record"]["body"]["marker"], event["sequence_number"]))
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return found
+
+
+def test_first_start_generates_secrets_prints_them_once_and_keeps_them(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with ServedInstance.start(data_dir, secrets=None) as first:
+        stored = json.loads((data_dir / "secrets.json").read_text())
+        output = first.output()
+        assert f"aws_endpoint:              {first.url}" in output
+        assert "kinesis_stream_name:       live-events" in output
+        assert "aws_region:                us-east-1" in output
+        assert f"aws_access_key_id: {stored['kinesis_access_key_id']}" in output
+        assert f"aws_secret_access_key_dec: {stored['kinesis_secret_access_key']}" in output
+        assert "live_events.yml: |-" in output
+        assert stored["admin_token"] in output and stored["ingest_token"] in output
+        assert stat.S_IMODE((data_dir / "secrets.json").stat().st_mode) == 0o600
+        assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+        client = kinesis_client(first.url, stored["kinesis_access_key_id"], stored["kinesis_secret_access_key"])
+        sequence = client.put_record(StreamName="live-events", Data=record_bytes(1), PartitionKey="1")["SequenceNumber"]
+        assert first.stop() == 0
+
+    with ServedInstance.start(data_dir, secrets=None, port=first.port) as second:
+        second.secrets = stored
+        restarted_output = second.output()[len(output):]
+        for secret in stored.values():
+            assert secret not in restarted_output
+        client = kinesis_client(second.url, stored["kinesis_access_key_id"], stored["kinesis_secret_access_key"])
+        assert client.describe_stream(StreamName="live-events")["StreamDescription"]["StreamStatus"] == "ACTIVE"
+        assert second.admin_get(f"/api/v1/events/{sequence}")["record"] == orjson.loads(record_bytes(1))
+
+
+def test_sigterm_drains_in_flight_calls_and_exits_zero(tmp_path: Path) -> None:
+    service = ServedInstance.start(tmp_path / "data")
+    acknowledged: list[str] = []
+    failures: list[BaseException] = []
+
+    def produce(worker: int) -> None:
+        client = service.kinesis()
+        for batch in range(10_000):
+            records = [{"Data": record_bytes(n), "PartitionKey": f"{worker}-{batch}-{n}"} for n in range(300)]
+            try:
+                answer = client.put_records(StreamName="live-events", Records=records)
+            except Exception as error:  # noqa: BLE001 - the server going away ends the producer
+                failures.append(error)
+                return
+            acknowledged.extend(result["SequenceNumber"] for result in answer["Records"])
+
+    workers = [threading.Thread(target=produce, args=(n,)) for n in range(3)]
+    for worker in workers:
+        worker.start()
+    time.sleep(1.0)
+    assert service.stop(timeout=30) == 0
+    for worker in workers:
+        worker.join(30)
+    assert len(acknowledged) > 0 and failures  # it was busy, and it did stop
+
+    with ServedInstance.start(tmp_path / "data") as restarted:
+        stats = restarted.admin_get("/api/v1/stats")
+        assert stats["events_stored"] >= len(acknowledged)
+        assert stats["last_sequence"] >= max(int(sequence) for sequence in acknowledged)
+
+
+@pytest.mark.slow
+def test_kill_9_during_sustained_ingest_loses_no_acknowledged_record(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    acks = tmp_path / "acks.txt"
+    service = ServedInstance.start(data_dir)
+    producers = [
+        subprocess.Popen([sys.executable, "-m", "tests.helpers.producer", service.url, str(acks.with_suffix(f".{n}")), "250"], cwd=PROJECT_ROOT)
+        for n in range(2)
+    ]
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and sum(_lines(acks.with_suffix(f".{n}")) for n in range(2)) < 5000:
+            time.sleep(0.2)
+        time.sleep(0.5)
+        service.kill()
+    finally:
+        for producer in producers:
+            producer.wait(30)
+
+    acknowledged = [tuple(line.split()) for n in range(2) for line in acks.with_suffix(f".{n}").read_text().splitlines()]
+    assert len(acknowledged) >= 5000
+
+    with ServedInstance.start(data_dir) as restarted:
+        stored = all_events(restarted)
+    missing = [ack for ack in acknowledged if ack not in stored]
+    assert missing == []
+
+
+def _lines(path: Path) -> int:
+    return path.read_text().count("\n") if path.exists() else 0
