@@ -25,6 +25,7 @@ __all__ = [
     "canvas_settings_text",
     "load_secrets",
     "load_settings",
+    "read_secret",
 ]
 
 ENV_PREFIX = "LIVEEVENTS_"
@@ -181,6 +182,19 @@ def load_secrets(data_dir: Path, environ: Mapping[str, str] | None = None) -> tu
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         _write_private(path, json.dumps(stored, indent=2) + "\n")
     return Secrets(**values), generated
+
+
+def read_secret(name: str, data_dir: Path, environ: Mapping[str, str] | None = None) -> str | None:
+    """One secret as the service would use it (environment, then the data dir); never generates."""
+    environ = os.environ if environ is None else environ
+    from_env = environ.get(ENV_PREFIX + name.upper())
+    if from_env:
+        return from_env
+    path = data_dir / SECRETS_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get(name) or None
+    except FileNotFoundError:
+        return None
 
 
 def _write_private(path: Path, text: str) -> None:

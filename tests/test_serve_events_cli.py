@@ -1,0 +1,94 @@
+"""``liveevents events ...`` against a served instance."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+from click.testing import CliRunner, Result
+
+from liveevents.cli import main
+from tests.helpers.fixtures import served  # noqa: F401
+from tests.helpers.records import canvas_record
+from tests.helpers.service import ServedInstance, free_port
+
+
+@pytest.fixture(scope="module", autouse=True)
+def some_events(served: ServedInstance) -> None:
+    records = [canvas_record(n, event_name=name) for n, name in enumerate(["logged_in", "grade_change", "logged_in"])] + [{"attributes": {}, "body": {}}]
+    httpx.post(served.url + "/api/v1/events", content=orjson.dumps(records), headers=served.ingest_headers() | {"Content-Type": "application/json"})
+
+
+def run(service: ServedInstance, *arguments: str, token: str | None = None) -> Result:
+    return CliRunner().invoke(main, ["events", "--url", service.url, "--token", token or service.secrets["admin_token"], *arguments])
+
+
+def test_count_by_name(served: ServedInstance) -> None:
+    result = run(served, "count")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["logged_in", "2"] and lines[1].split() == ["grade_change", "1"]
+    assert "events stored: 3" in result.output and "records rejected (quarantined): 1" in result.output
+    assert "events stored: 1" in run(served, "count", "--name", "grade_change").output
+
+
+def test_tail_shows_the_newest_in_order(served: ServedInstance) -> None:
+    result = run(served, "tail", "-n", "2")
+    assert result.exit_code == 0, result.output
+    assert [line.split()[2] for line in result.output.splitlines()] == ["grade_change", "logged_in"]
+    assert [line.split()[0] for line in result.output.splitlines()] == ["2", "3"]
+    as_json = [json.loads(line) for line in run(served, "tail", "--json", "--name", "grade_change").output.splitlines()]
+    assert [event["record"]["attributes"]["event_name"] for event in as_json] == ["grade_change"]
+
+
+def test_show_prints_the_event_with_its_record(served: ServedInstance) -> None:
+    result = run(served, "show", "2")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["sequence_number"] == "2" and shown["record"] == canvas_record(1, event_name="grade_change")
+    missing = run(served, "show", "999")
+    assert missing.exit_code == 1 and "HTTP 404" in missing.output
+
+
+def test_quarantine_lists_reasons(served: ServedInstance) -> None:
+    result = run(served, "quarantine")
+    assert result.exit_code == 0, result.output
+    assert "http: attributes.event_name: missing: required" in result.output
+
+
+def test_a_wrong_token_and_an_unreachable_service_are_explained(served: ServedInstance, tmp_path: Path) -> None:
+    refused = run(served, "count", token="wrong")
+    assert refused.exit_code == 1 and "admin token was refused" in refused.output
+    unreachable = CliRunner().invoke(main, ["events", "--url", f"http://127.0.0.1:{free_port()}", "--token", "x", "count"])
+    assert unreachable.exit_code == 1 and "is 'liveevents serve' running?" in unreachable.output
+    no_token = CliRunner().invoke(main, ["events", "--data-dir", str(tmp_path / "empty"), "count"], env={"LIVEEVENTS_ADMIN_TOKEN": ""})
+    assert no_token.exit_code == 2 and "no admin token" in no_token.output
+
+
+def test_the_token_is_read_from_the_data_dir(served: ServedInstance, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "secrets.json").write_text(json.dumps({"admin_token": served.secrets["admin_token"]}))
+    result = CliRunner().invoke(main, ["events", "--data-dir", str(data_dir), "--url", served.url, "count"], env={"LIVEEVENTS_ADMIN_TOKEN": ""})
+    assert result.exit_code == 0, result.output
+
+
+def test_tail_follow_prints_new_events_as_they_arrive(served: ServedInstance) -> None:
+    command = [sys.executable, "-m", "liveevents.cli", "events", "--url", served.url, "--token", served.secrets["admin_token"], "tail", "-n", "0", "-f"]
+    follower = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        httpx.post(served.url + "/api/v1/events", content=orjson.dumps(canvas_record(9, event_name="user_account_association_created")),
+                   headers=served.ingest_headers() | {"Content-Type": "application/json"})
+        assert follower.stdout is not None
+        line = follower.stdout.readline()
+        assert "user_account_association_created" in line
+    finally:
+        follower.kill()
+        follower.wait()
