@@ -1,10 +1,11 @@
 """The embedded store: one SQLite file in WAL mode with a single writer thread.
 
 Why a writer thread: SQLite allows one writer at a time, and a commit costs an fsync.  All
-writes go through one thread which takes every append waiting in its queue and commits them in
-one transaction (group commit): under load many ``PutRecords`` calls share one fsync, and no
-call is answered before the commit that holds its records (``synchronous=FULL``: the WAL is
-fsynced at each commit, so ``kill -9`` or a power cut loses nothing acknowledged).  Readers use
+writes go through one thread (:mod:`liveevents.store.writer`) which commits every append
+waiting in its queue in one transaction (group commit): under load many ``PutRecords`` calls
+share one fsync, and no call is answered before the commit that holds its records
+(``synchronous=FULL``: the WAL is fsynced at each commit, so ``kill -9`` or a power cut loses
+nothing acknowledged).  Readers use
 their own connections on worker threads and never block the writer (WAL).
 """
 
@@ -15,9 +16,7 @@ import concurrent.futures
 import sqlite3
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,44 +29,23 @@ from liveevents.store.base import (
     StoreClosed,
     StoredEvent,
     StoreError,
-    StoreOverloaded,
     StreamExists,
     StreamInfo,
 )
 from liveevents.store.notify import CommitSignal
 from liveevents.store.sqlite_schema import MIGRATIONS
+from liveevents.store.writer import Append, GroupCommitWriter, Task
 
 __all__ = ["SQLiteStore", "DATABASE_FILE"]
 
 T = TypeVar("T")
 
 DATABASE_FILE = "liveevents.sqlite3"
-# Appends merged into one transaction at most; bounds the latency one commit adds to the others.
-GROUP_COMMIT_RECORDS = 20_000
 PURGE_CHUNK = 5_000
 
 _EVENT_COLUMNS = "seq, stream, received_at, event_name, event_time, partition_key, data, source, access_key_id"
-_QUARANTINE_COLUMNS = "id, received_at, source, data, field, value, rule, stream, partition_key, access_key_id"
-
-
-@dataclass(slots=True)
-class _Append:
-    events: Sequence[NewEvent]
-    rejections: Sequence[Rejection]
-    future: concurrent.futures.Future[list[int]] = field(default_factory=concurrent.futures.Future)
-
-    @property
-    def size(self) -> int:
-        return len(self.events) + len(self.rejections)
-
-
-@dataclass(slots=True)
-class _Task:
-    """Any other write: ``work(connection)`` in its own transaction on the writer thread."""
-
-    work: Callable[[sqlite3.Connection], Any]
-    future: concurrent.futures.Future[Any] = field(default_factory=concurrent.futures.Future)
-    size: int = 0
+_QUARANTINE_INSERT_COLUMNS = "received_at, source, data, field, value, rule, stream, partition_key, access_key_id"
+_QUARANTINE_COLUMNS = "id, " + _QUARANTINE_INSERT_COLUMNS
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -98,11 +76,7 @@ class SQLiteStore:
         self.path = path
         self.max_pending_records = max_pending_records
         self._signal = CommitSignal()
-        self._condition = threading.Condition()
-        self._queue: deque[_Append | _Task] = deque()
-        self._pending_records = 0
-        self._closing = False
-        self._writer: threading.Thread | None = None
+        self._writer: GroupCommitWriter | None = None
         self._connection: sqlite3.Connection | None = None
         self._next_sequence = 1
         self._last_received_ms = 0
@@ -114,7 +88,13 @@ class SQLiteStore:
 
     async def open(self) -> None:
         await asyncio.to_thread(self._open)
-        self._writer = threading.Thread(target=self._run_writer, name="liveevents-sqlite-writer", daemon=True)
+        self._writer = GroupCommitWriter(
+            name="liveevents-sqlite-writer",
+            max_pending_records=self.max_pending_records,
+            commit_appends=self._commit_appends,
+            run_task=self._run_task,
+            on_exit=self._close_connection,
+        )
         self._writer.start()
 
     def _open(self) -> None:
@@ -132,13 +112,14 @@ class SQLiteStore:
         self._signal.publish(last)
         self._connection = connection
 
+    def _close_connection(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
     async def close(self) -> None:
-        with self._condition:
-            self._closing = True
-            self._condition.notify_all()
         if self._writer is not None:
-            await asyncio.to_thread(self._writer.join)
-            self._writer = None
+            await asyncio.to_thread(self._writer.close)
         with self._readers_lock:
             for reader in self._readers:
                 reader.close()
@@ -153,80 +134,38 @@ class SQLiteStore:
 
     @property
     def pending_records(self) -> int:
-        return self._pending_records
+        return self._writer.pending_records if self._writer else 0
 
     async def append(self, events: Sequence[NewEvent], rejections: Sequence[Rejection] = ()) -> list[int]:
         if not events and not rejections:
             return []
-        return await asyncio.wrap_future(self._submit(_Append(events, rejections)))
+        return await asyncio.wrap_future(self._submit(Append(events, rejections)))
 
     async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``work(connection)`` on the writer thread inside its own committed transaction."""
-        return await asyncio.wrap_future(self._submit(_Task(work)))
+        return await asyncio.wrap_future(self._submit(Task(work)))
 
-    def _submit(self, job: _Append | _Task) -> concurrent.futures.Future[Any]:
-        with self._condition:
-            if self._closing or self._writer is None:
-                raise StoreClosed("the store is closed")
-            if job.size and self._pending_records + job.size > self.max_pending_records:
-                raise StoreOverloaded(f"{self._pending_records} records are waiting to be written (limit {self.max_pending_records})")
-            self._pending_records += job.size
-            self._queue.append(job)
-            self._condition.notify()
-        return job.future
+    def _submit(self, job: Append | Task) -> concurrent.futures.Future[Any]:
+        if self._writer is None:
+            raise StoreClosed("the store is not open")
+        return self._writer.submit(job)
 
-    def _run_writer(self) -> None:
-        assert self._connection is not None
+    def _run_task(self, work: Callable[[sqlite3.Connection], T]) -> T:
         connection = self._connection
-        while True:
-            with self._condition:
-                while not self._queue and not self._closing:
-                    self._condition.wait()
-                if not self._queue:
-                    break
-                batch = self._take_batch()
-            if isinstance(batch, _Task):
-                self._run_task(connection, batch)
-            else:
-                self._commit_appends(connection, batch)
-        connection.close()
-        self._connection = None
-
-    def _take_batch(self) -> _Task | list[_Append]:
-        first = self._queue[0]
-        if isinstance(first, _Task):
-            self._queue.popleft()
-            return first
-        batch: list[_Append] = []
-        records = 0
-        while self._queue and isinstance(self._queue[0], _Append) and (not batch or records + self._queue[0].size <= GROUP_COMMIT_RECORDS):
-            job = self._queue.popleft()
-            records += job.size
-            batch.append(job)
-        return batch
-
-    def _release(self, size: int) -> None:
-        with self._condition:
-            self._pending_records -= size
-
-    def _run_task(self, connection: sqlite3.Connection, task: _Task) -> None:
-        if not task.future.set_running_or_notify_cancel():
-            return
+        assert connection is not None
         try:
             connection.execute("BEGIN IMMEDIATE")
-            result = task.work(connection)
+            result = work(connection)
             connection.execute("COMMIT")
-        except BaseException as error:  # noqa: BLE001 - handed to the caller, the writer goes on
+        except BaseException:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
-            task.future.set_exception(error)
-        else:
-            task.future.set_result(result)
+            raise
+        return result
 
-    def _commit_appends(self, connection: sqlite3.Connection, batch: list[_Append]) -> None:
-        # A caller that gave up before its turn was never acknowledged: skip it (its client retries).
-        jobs = [job for job in batch if job.future.set_running_or_notify_cancel()]
-        cancelled = sum(job.size for job in batch) - sum(job.size for job in jobs)
+    def _commit_appends(self, jobs: list[Append]) -> list[list[int]]:
+        connection = self._connection
+        assert connection is not None
         received_ms = max(_now_ms(), self._last_received_ms)
         event_rows: list[tuple[Any, ...]] = []
         rejection_rows: list[tuple[Any, ...]] = []
@@ -248,25 +187,17 @@ class SQLiteStore:
             if event_rows:
                 connection.executemany(f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", event_rows)
             if rejection_rows:
-                connection.executemany(
-                    f"INSERT INTO quarantine ({_QUARANTINE_COLUMNS.removeprefix('id, ')}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rejection_rows
-                )
+                connection.executemany(f"INSERT INTO quarantine ({_QUARANTINE_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rejection_rows)
             connection.execute("COMMIT")
         except sqlite3.Error as error:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
-            failure = StoreError(f"the event log could not be written: {error}")
-            for job in jobs:
-                job.future.set_exception(failure)
-        else:
-            self._next_sequence = sequence
-            self._last_received_ms = received_ms
-            if event_rows:
-                self._signal.publish(sequence - 1)
-            for job, assigned in zip(jobs, sequences):
-                job.future.set_result(assigned)
-        finally:
-            self._release(sum(job.size for job in jobs) + cancelled)
+            raise StoreError(f"the event log could not be written: {error}") from error
+        self._next_sequence = sequence
+        self._last_received_ms = received_ms
+        if event_rows:
+            self._signal.publish(sequence - 1)
+        return sequences
 
     # -- reads -----------------------------------------------------------------------------------
 
