@@ -1,0 +1,66 @@
+"""Tell the operator that a subscription is failing or was deactivated.
+
+Instructure e-mails the subscription's creator after deactivating it; we log a warning and,
+when a notification URL is configured (per subscription and/or service-wide), POST a small
+JSON notice there — the analogue of Svix's ``endpoint.disabled`` operational webhook::
+
+    {"type": "subscription.deactivated", "at": "2025-01-31T12:00:00+00:00",
+     "reason": "...", "subscription": <the public view: no secrets>}
+
+A notice that cannot be delivered is logged, never raised: it must not stop the deactivation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from liveevents.delivery.policy import Verdict
+from liveevents.delivery.senders.http import USER_AGENT
+from liveevents.delivery.subscription import Subscription
+from liveevents.delivery.urls import mask_url
+
+__all__ = ["notice", "send_notice"]
+
+log = logging.getLogger("liveevents.delivery")
+
+_TYPES = {"deactivate": "subscription.deactivated", "warn": "subscription.failing"}
+
+
+def notice(subscription: Subscription, verdict: Verdict, *, at: datetime) -> dict[str, Any]:
+    """The notice for a ``warn`` or ``deactivate`` verdict."""
+    return {"type": _TYPES[verdict.action], "at": at.isoformat(), "reason": verdict.reason, "subscription": subscription.public()}
+
+
+async def send_notice(
+    subscription: Subscription,
+    verdict: Verdict,
+    *,
+    at: datetime,
+    client: httpx.AsyncClient,
+    extra_urls: Sequence[str] = (),
+    timeout: float = 15.0,
+) -> list[str]:
+    """Log the notice and POST it to the subscription's and the ``extra_urls`` notification
+    URLs.  Returns the (masked) URLs that accepted it with a 2xx."""
+    document = notice(subscription, verdict, at=at)
+    log.warning("%s: subscription %s (%s): %s", document["type"], subscription.id, subscription.name, verdict.reason)
+    urls = [url for url in (subscription.notification_url, *extra_urls) if url]
+    results = await asyncio.gather(*(_post(client, url, document, timeout) for url in urls))
+    return [mask_url(url) for url, accepted in zip(urls, results, strict=True) if accepted]
+
+
+async def _post(client: httpx.AsyncClient, url: str, document: dict[str, Any], timeout: float) -> bool:
+    try:
+        response = await client.post(url, json=document, headers={"User-Agent": USER_AGENT}, timeout=timeout)
+    except httpx.HTTPError as error:
+        log.warning("notification to %s failed: %s", mask_url(url), str(error) or type(error).__name__)
+        return False
+    if not response.is_success:
+        log.warning("notification to %s refused: HTTP %d", mask_url(url), response.status_code)
+    return response.is_success

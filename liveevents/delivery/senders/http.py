@@ -1,0 +1,145 @@
+"""POST a payload to a webhook (``https``) or an IMS Caliper endpoint (``caliper``).
+
+Each subscription gets its own connection pool (keep-alive, at most ``max_connections``
+connections): a slow endpoint can only use up its own connections, never those of another
+subscription.  Every attempt has one deadline (``timeout``, 15 s like Instructure) covering
+connect, send and answer — a server that dribbles its answer does not get longer.
+
+Headers besides the body's ``Content-Type``: ``webhook-id`` (the event id, stable across
+retries) and ``webhook-timestamp`` (the attempt, Unix seconds) as Standard Webhooks names
+them, invisible to Instructure-era consumers; ``Authorization: Bearer`` for Caliper endpoints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from liveevents import __version__
+from liveevents.delivery.outcome import Delivered, Failed, Outcome
+from liveevents.delivery.payload import Payload
+from liveevents.delivery.subscription import Subscription
+
+__all__ = ["USER_AGENT", "HttpSender"]
+
+USER_AGENT = f"liveevents/{__version__} (Canvas live events)"
+_SNIPPET = 200  # characters of an error answer kept for the operator
+
+
+class HttpSender:
+    def __init__(self, *, timeout: float = 15.0, max_connections: int = 16, user_agent: str = USER_AGENT) -> None:
+        self.timeout = timeout
+        self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        self._user_agent = user_agent
+        self._clients: dict[str, httpx.AsyncClient] = {}
+
+    async def send(self, subscription: Subscription, payload: Payload) -> Outcome:
+        """One attempt: POST ``payload`` to the subscription's URL."""
+        headers = {
+            "Content-Type": payload.content_type,
+            "User-Agent": self._user_agent,
+            "webhook-id": payload.event_id,
+            "webhook-timestamp": str(int(time.time())),
+        }
+        if subscription.bearer_token is not None:
+            headers["Authorization"] = "Bearer " + subscription.bearer_token.get_secret_value()
+        client = self._client(subscription.id)
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with client.stream("POST", subscription.url, content=payload.body, headers=headers) as response:
+                    answer = await _read_prefix(response)
+        except (TimeoutError, httpx.TimeoutException):
+            return Failed("timeout", f"no answer within {self.timeout:g} s", elapsed=time.perf_counter() - started)
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as error:
+            return Failed("invalid_url", str(error), retryable=False, elapsed=time.perf_counter() - started)
+        except httpx.ConnectError as error:
+            return Failed("connect", _describe(error), elapsed=time.perf_counter() - started)
+        except httpx.HTTPError as error:
+            return Failed("network", _describe(error), elapsed=time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        status = response.status_code
+        if 200 <= status < 300:
+            return Delivered(elapsed, status_code=status)
+        return Failed(
+            f"http_{status}",
+            _status_detail(response, answer),
+            elapsed=elapsed,
+            status_code=status,
+            retry_after=_retry_after(response.headers.get("retry-after")),
+        )
+
+    async def forget(self, subscription_id: str) -> None:
+        """Close the pool of a deleted or deactivated subscription."""
+        client = self._clients.pop(subscription_id, None)
+        if client is not None:
+            await client.aclose()
+
+    async def aclose(self) -> None:
+        clients, self._clients = self._clients, {}
+        await asyncio.gather(*(client.aclose() for client in clients.values()))
+
+    def _client(self, subscription_id: str) -> httpx.AsyncClient:
+        client = self._clients.get(subscription_id)
+        if client is None:
+            # follow_redirects stays off: a 3xx is a failed delivery.
+            client = httpx.AsyncClient(timeout=self.timeout, limits=self._limits)
+            self._clients[subscription_id] = client
+        return client
+
+
+async def _read_prefix(response: httpx.Response) -> bytes:
+    """The start of the answer: enough to explain a failure, without buffering a huge body."""
+    prefix = b""
+    async for chunk in response.aiter_raw():
+        prefix += chunk
+        if len(prefix) >= _SNIPPET * 4:
+            break
+    return prefix
+
+
+def _status_detail(response: httpx.Response, answer: bytes) -> str:
+    text = " ".join(answer.decode("utf-8", "replace").split())
+    text = text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."
+    detail = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+    if 300 <= response.status_code < 400 and "location" in response.headers:
+        detail += " (redirects are not followed; point the subscription at the final URL)"
+    return f"{detail}: {text}" if text else detail
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from ``Retry-After`` (delta-seconds or an HTTP date); ``None`` if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
+
+
+def _describe(error: BaseException) -> str:
+    """The most specific message in the exception chain.
+
+    httpx wraps the OS error several times ("All connection attempts failed"); the innermost
+    one ("Connection refused", "Name or service not known") is what tells the operator why.
+    """
+    text = str(error) or type(error).__name__
+    cause: BaseException | None = error
+    while (cause := cause.__cause__ or cause.__context__) is not None:
+        if isinstance(cause, OSError) and cause.errno:
+            # asyncio words a refusal "Connect call failed (...)"; the errno's name is clearer.
+            reason = os.strerror(cause.errno) if cause.errno > 0 else cause.strerror or text
+            text = reason if cause.strerror in (None, reason) else f"{reason}: {cause.strerror}"
+            break
+    return text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."

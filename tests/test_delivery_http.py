@@ -1,0 +1,219 @@
+"""HTTPS webhook and Caliper endpoint senders against real loopback servers, failing ones included."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+
+from liveevents.delivery.notify import send_notice
+from liveevents.delivery.outcome import Delivered, Failed
+from liveevents.delivery.payload import Payload
+from liveevents.delivery.policy import Verdict
+from liveevents.delivery.senders import Dispatcher, HttpSender
+from liveevents.delivery.subscription import Subscription, parse_subscription
+from tests.receivers.consumers import CaliperEndpoint, Collector
+from tests.receivers.server import LoopbackServer, Reply, Script, refused_url
+
+LRS_TOKEN = "lrs-secret-token-31337"
+ENVELOPE = {"sensor": "https://canvas.uni-example.org/", "sendTime": "2025-03-01T08:30:15.250Z", "dataVersion": "v", "data": []}
+
+
+def ok(request: object) -> Reply:
+    return Reply(200, b"thanks")
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    with LoopbackServer({"/ok": ok, "/lrs": CaliperEndpoint(LRS_TOKEN), "/notices": Collector()}) as running:
+        yield running
+
+
+def webhook(url: str) -> Subscription:
+    return parse_subscription({"name": "w", "delivery_method": "https", "url": url, "event_types": ["logged_in"]})
+
+
+def caliper(url: str, token: str = LRS_TOKEN) -> Subscription:
+    return parse_subscription(
+        {"name": "c", "delivery_method": "caliper", "url": url, "event_types": ["logged_in"], "bearer_token": token}
+    )
+
+
+def payload(number: int = 1, body: bytes = b"eyJhbGciOiJSUzI1NiJ9.e30.c2ln") -> Payload:
+    return Payload(f"00000000-0000-4000-8000-{number:012d}", body, "application/jwt", "u1")
+
+
+def send(subscription: Subscription, *payloads: Payload, timeout: float = 5.0) -> list:
+    async def run() -> list:
+        dispatcher = Dispatcher(http=HttpSender(timeout=timeout))
+        try:
+            return await dispatcher.deliver(subscription, payloads)
+        finally:
+            await dispatcher.aclose()
+
+    return asyncio.run(run())
+
+
+def test_delivered_with_headers(server: LoopbackServer) -> None:
+    before = int(time.time())
+    [outcome] = send(webhook(server.url("/ok")), payload(7))
+    assert isinstance(outcome, Delivered) and outcome.status_code == 200
+    [request] = server.received("/ok")
+    assert request.method == "POST"
+    assert request.body == b"eyJhbGciOiJSUzI1NiJ9.e30.c2ln"
+    assert request.headers["content-type"] == "application/jwt"
+    assert request.headers["webhook-id"] == "00000000-0000-4000-8000-000000000007"
+    assert before <= int(request.headers["webhook-timestamp"]) <= int(time.time())
+    assert request.headers["user-agent"].startswith("liveevents/")
+    assert "authorization" not in request.headers
+
+
+@pytest.mark.parametrize("status", [201, 202, 204, 299])
+def test_any_2xx_is_success(server: LoopbackServer, status: int) -> None:
+    server.routes["/status"] = lambda request: Reply(status)
+    [outcome] = send(webhook(server.url("/status")), payload())
+    assert outcome == Delivered(outcome.elapsed, status_code=status)
+
+
+def test_redirect_is_a_failure_and_not_followed(server: LoopbackServer) -> None:
+    server.routes["/moved"] = lambda request: Reply(301, headers={"Location": server.url("/ok")})
+    [outcome] = send(webhook(server.url("/moved")), payload())
+    assert isinstance(outcome, Failed)
+    assert (outcome.error, outcome.status_code, outcome.retryable) == ("http_301", 301, True)
+    assert "redirects are not followed" in outcome.detail
+    assert server.received("/ok") == []
+
+
+def test_503_with_retry_after(server: LoopbackServer) -> None:
+    server.routes["/busy"] = lambda request: Reply(503, b"maintenance until 10:00", {"Retry-After": "120"})
+    [outcome] = send(webhook(server.url("/busy")), payload())
+    assert outcome == Failed(
+        "http_503",
+        "HTTP 503 Service Unavailable: maintenance until 10:00",
+        retryable=True,
+        elapsed=outcome.elapsed,
+        status_code=503,
+        retry_after=120.0,
+    )
+
+
+def test_timeout(server: LoopbackServer) -> None:
+    server.routes["/slow"] = lambda request: Reply(200, delay=2.0)
+    started = time.perf_counter()
+    [outcome] = send(webhook(server.url("/slow")), payload(), timeout=0.3)
+    assert isinstance(outcome, Failed) and outcome.error == "timeout" and outcome.retryable and outcome.is_timeout
+    assert outcome.detail == "no answer within 0.3 s"
+    assert time.perf_counter() - started < 1.5
+
+
+def test_connection_refused() -> None:
+    [outcome] = send(webhook(refused_url("/hook")), payload())
+    assert isinstance(outcome, Failed)
+    assert (outcome.error, outcome.retryable, outcome.status_code) == ("connect", True, None)
+    assert "refused" in outcome.detail.lower()
+
+
+def test_connection_dropped_without_answer(server: LoopbackServer) -> None:
+    server.routes["/drop"] = lambda request: Reply(drop=True)
+    [outcome] = send(webhook(server.url("/drop")), payload())
+    assert isinstance(outcome, Failed) and outcome.error == "network" and outcome.retryable
+
+
+def test_retries_send_identical_bytes_until_the_endpoint_recovers(server: LoopbackServer) -> None:
+    server.routes["/flaky"] = Script(ok, [Reply(503), Reply(500), Reply(200, delay=1.0)])
+    subscription = webhook(server.url("/flaky"))
+    stored = payload(3)
+    outcomes = [send(subscription, stored, timeout=0.3)[0] for _ in range(3)]
+    assert [outcome.error for outcome in outcomes] == ["http_503", "http_500", "timeout"]
+    assert isinstance(send(subscription, stored)[0], Delivered)
+    attempts = server.received("/flaky")
+    assert len(attempts) == 4
+    assert len({(r.body, r.headers["webhook-id"], r.headers["content-type"]) for r in attempts}) == 1
+
+
+def test_connections_are_kept_alive(server: LoopbackServer) -> None:
+    async def run() -> None:
+        sender = HttpSender()
+        subscription = webhook(server.url("/ok"))
+        try:
+            for number in range(5):
+                assert isinstance(await sender.send(subscription, payload(number)), Delivered)
+        finally:
+            await sender.aclose()
+
+    asyncio.run(run())
+    assert len({request.peer_port for request in server.received("/ok")}) == 1
+
+
+def test_a_slow_endpoint_does_not_hold_up_another_subscription(server: LoopbackServer) -> None:
+    server.routes["/stuck"] = lambda request: Reply(200, delay=1.5)
+
+    async def run() -> None:
+        dispatcher = Dispatcher(http=HttpSender(timeout=5, max_connections=2))
+        try:
+            slow = asyncio.create_task(dispatcher.deliver(webhook(server.url("/stuck")), [payload(n) for n in range(8)]))
+            await asyncio.sleep(0.1)  # the slow subscription has filled its pool
+            fast = await dispatcher.deliver(webhook(server.url("/ok")), [payload(n) for n in range(8)])
+            assert all(isinstance(outcome, Delivered) for outcome in fast)
+            assert not slow.done()
+            slow.cancel()
+        finally:
+            await dispatcher.aclose()
+
+    asyncio.run(run())
+
+
+def test_outcomes_follow_payload_order(server: LoopbackServer) -> None:
+    refused_id = payload(2).event_id
+    server.routes["/picky"] = lambda request: Reply(422) if request.headers["webhook-id"] == refused_id else Reply(200)
+    outcomes = send(webhook(server.url("/picky")), payload(1), payload(2), payload(3))
+    assert [type(outcome).__name__ for outcome in outcomes] == ["Delivered", "Failed", "Delivered"]
+    assert outcomes[1].error == "http_422"
+
+
+def test_caliper_endpoint_gets_bearer_token_and_json(server: LoopbackServer) -> None:
+    envelope = Payload("e-1", json.dumps(ENVELOPE).encode(), "application/json", "u1")
+    [outcome] = send(caliper(server.url("/lrs")), envelope)
+    assert isinstance(outcome, Delivered)
+    [accepted] = server.routes["/lrs"].accepted
+    assert accepted.message == ENVELOPE
+    assert accepted.request.headers["authorization"] == f"Bearer {LRS_TOKEN}"
+
+
+def test_caliper_endpoint_refuses_a_wrong_token(server: LoopbackServer) -> None:
+    envelope = Payload("e-1", json.dumps(ENVELOPE).encode(), "application/json", "u1")
+    [outcome] = send(caliper(server.url("/lrs"), token="stale-token"), envelope)
+    assert isinstance(outcome, Failed)
+    assert (outcome.error, outcome.status_code) == ("http_401", 401)
+    assert outcome.detail == "HTTP 401 Unauthorized: wrong or missing Bearer token"
+    assert "stale-token" not in repr(outcome)
+    assert server.routes["/lrs"].accepted == []
+
+
+def test_deactivation_notice_is_logged_and_posted(server: LoopbackServer, caplog: pytest.LogCaptureFixture) -> None:
+    subscription = caliper(server.url("/lrs")).patched({"notification_url": server.url("/notices")}, allow_http=False)
+    verdict = Verdict("deactivate", "no successful delivery since 2025-02-24T08:00:00+00:00 (5 d; limit 5 d)")
+    at = datetime(2025, 3, 1, 8, tzinfo=timezone.utc)
+
+    async def run() -> list[str]:
+        async with httpx.AsyncClient() as client:
+            return await send_notice(subscription, verdict, at=at, client=client, extra_urls=[refused_url("/ops")])
+
+    with caplog.at_level(logging.WARNING, logger="liveevents.delivery"):
+        accepted = asyncio.run(run())
+    assert accepted == [server.url("/notices")]
+    [notice] = server.routes["/notices"].accepted
+    assert notice.message == {
+        "type": "subscription.deactivated",
+        "at": "2025-03-01T08:00:00+00:00",
+        "reason": verdict.reason,
+        "subscription": subscription.public(),
+    }
+    assert LRS_TOKEN not in notice.request.body.decode() + caplog.text
+    assert "subscription.deactivated" in caplog.text and "notification to http://127.0.0.1" in caplog.text
