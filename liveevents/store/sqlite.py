@@ -5,47 +5,29 @@ writes go through one thread (:mod:`liveevents.store.writer`) which commits ever
 waiting in its queue in one transaction (group commit): under load many ``PutRecords`` calls
 share one fsync, and no call is answered before the commit that holds its records
 (``synchronous=FULL``: the WAL is fsynced at each commit, so ``kill -9`` or a power cut loses
-nothing acknowledged).  Readers use
-their own connections on worker threads and never block the writer (WAL).
+nothing acknowledged).  Readers use their own connections on worker threads and never block
+the writer (WAL).
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import sqlite3
 import threading
-import time
-from collections.abc import Callable, Collection, Sequence
-from datetime import datetime, timezone
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from liveevents.store.base import (
-    NewEvent,
-    QuarantinedRecord,
-    Rejection,
-    Stats,
-    StoreClosed,
-    StoredEvent,
-    StoreError,
-    StreamExists,
-    StreamInfo,
-)
-from liveevents.store.notify import CommitSignal
+from liveevents.store.base import StoreError
+from liveevents.store.sql import EVENT_COLUMNS, QUARANTINE_INSERT_COLUMNS, SqlStore, event_row, now_ms, rejection_row
 from liveevents.store.sqlite_schema import MIGRATIONS
-from liveevents.store.writer import Append, GroupCommitWriter, Task
+from liveevents.store.writer import Append, GroupCommitWriter
 
-__all__ = ["SQLiteStore", "DATABASE_FILE"]
+__all__ = ["DATABASE_FILE", "SQLiteStore"]
 
 T = TypeVar("T")
 
 DATABASE_FILE = "liveevents.sqlite3"
-PURGE_CHUNK = 5_000
-
-_EVENT_COLUMNS = "seq, stream, received_at, event_name, event_time, partition_key, data, source, access_key_id"
-_QUARANTINE_INSERT_COLUMNS = "received_at, source, data, field, value, rule, stream, partition_key, access_key_id"
-_QUARANTINE_COLUMNS = "id, " + _QUARANTINE_INSERT_COLUMNS
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -56,15 +38,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def _datetime(milliseconds: int) -> datetime:
-    return datetime.fromtimestamp(milliseconds / 1000, tz=timezone.utc)
-
-
-class SQLiteStore:
+class SQLiteStore(SqlStore):
     """:class:`liveevents.store.base.Store` on one SQLite file (``<data_dir>/liveevents.sqlite3``).
 
     Extension points for other tables (delivery state): append DDL to
@@ -72,19 +46,18 @@ class SQLiteStore:
     writer thread, own transaction) and read with :meth:`read` (a reader connection).
     """
 
+    PLACEHOLDER = "?"
+
     def __init__(self, path: Path, *, max_pending_records: int = 200_000) -> None:
+        super().__init__()
         self.path = path
         self.max_pending_records = max_pending_records
-        self._signal = CommitSignal()
-        self._writer: GroupCommitWriter | None = None
         self._connection: sqlite3.Connection | None = None
         self._next_sequence = 1
         self._last_received_ms = 0
         self._readers: list[sqlite3.Connection] = []
         self._reader_local = threading.local()
         self._readers_lock = threading.Lock()
-
-    # -- lifecycle -----------------------------------------------------------------------------
 
     async def open(self) -> None:
         await asyncio.to_thread(self._open)
@@ -104,10 +77,11 @@ class SQLiteStore:
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             # executescript commits on its own; the version bump goes in the same script.
             connection.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version={number};\nCOMMIT;")
+        # AUTOINCREMENT's high-water mark survives purges: numbers are never handed out twice.
         row = connection.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
         last = row[0] if row else 0
         self._next_sequence = last + 1
-        (newest,) = connection.execute("SELECT max(received_at) FROM events").fetchone()
+        (newest,) = connection.execute("SELECT max(received_at) FROM (SELECT max(received_at) AS received_at FROM events UNION ALL SELECT max(received_at) FROM quarantine)").fetchone()
         self._last_received_ms = newest or 0
         self._signal.publish(last)
         self._connection = connection
@@ -118,37 +92,14 @@ class SQLiteStore:
             self._connection = None
 
     async def close(self) -> None:
-        if self._writer is not None:
-            await asyncio.to_thread(self._writer.close)
+        await self._close_writer()
         with self._readers_lock:
             for reader in self._readers:
                 reader.close()
             self._readers.clear()
         self._reader_local = threading.local()
 
-    # -- writes ----------------------------------------------------------------------------------
-
-    @property
-    def last_sequence(self) -> int:
-        return self._signal.last_sequence
-
-    @property
-    def pending_records(self) -> int:
-        return self._writer.pending_records if self._writer else 0
-
-    async def append(self, events: Sequence[NewEvent], rejections: Sequence[Rejection] = ()) -> list[int]:
-        if not events and not rejections:
-            return []
-        return await asyncio.wrap_future(self._submit(Append(events, rejections)))
-
-    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``work(connection)`` on the writer thread inside its own committed transaction."""
-        return await asyncio.wrap_future(self._submit(Task(work)))
-
-    def _submit(self, job: Append | Task) -> concurrent.futures.Future[Any]:
-        if self._writer is None:
-            raise StoreClosed("the store is not open")
-        return self._writer.submit(job)
+    # -- on the writer thread --------------------------------------------------------------------
 
     def _run_task(self, work: Callable[[sqlite3.Connection], T]) -> T:
         connection = self._connection
@@ -166,28 +117,23 @@ class SQLiteStore:
     def _commit_appends(self, jobs: list[Append]) -> list[list[int]]:
         connection = self._connection
         assert connection is not None
-        received_ms = max(_now_ms(), self._last_received_ms)
+        # Stamped here rather than on arrival so that it never decreases along seq (retention relies on it).
+        received_ms = max(now_ms(), self._last_received_ms)
         event_rows: list[tuple[Any, ...]] = []
-        rejection_rows: list[tuple[Any, ...]] = []
         sequences: list[list[int]] = []
         sequence = self._next_sequence
         for job in jobs:
-            first = sequence
+            sequences.append(list(range(sequence, sequence + len(job.events))))
             for event in job.events:
-                event_rows.append(
-                    (sequence, event.stream, received_ms, event.event_name, event.event_time, event.partition_key, event.data, event.source, event.access_key_id)
-                )
+                event_rows.append(event_row(sequence, received_ms, event))
                 sequence += 1
-            sequences.append(list(range(first, sequence)))
-            rejection_rows.extend(
-                (received_ms, r.source, r.data, r.field, r.value, r.rule, r.stream, r.partition_key, r.access_key_id) for r in job.rejections
-            )
+        rejection_rows = [rejection_row(received_ms, rejection) for job in jobs for rejection in job.rejections]
         try:
             connection.execute("BEGIN IMMEDIATE")
             if event_rows:
-                connection.executemany(f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", event_rows)
+                connection.executemany(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", event_rows)
             if rejection_rows:
-                connection.executemany(f"INSERT INTO quarantine ({_QUARANTINE_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rejection_rows)
+                connection.executemany(f"INSERT INTO quarantine ({QUARANTINE_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rejection_rows)
             connection.execute("COMMIT")
         except sqlite3.Error as error:
             if connection.in_transaction:
@@ -214,115 +160,3 @@ class SQLiteStore:
             with self._readers_lock:
                 self._readers.append(reader)
         return work(reader)
-
-    async def wait_for_events(self, after: int, timeout: float) -> int:
-        return await self._signal.wait(after, timeout)
-
-    async def read_events(
-        self,
-        *,
-        after: int = 0,
-        before: int | None = None,
-        limit: int = 1000,
-        names: Collection[str] | None = None,
-        stream: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        newest_first: bool = False,
-    ) -> list[StoredEvent]:
-        clauses = ["seq > ?"]
-        parameters: list[Any] = [after]
-        if names is not None:
-            if not names:
-                return []
-            clauses.append(f"event_name IN ({', '.join('?' * len(names))})")
-            parameters.extend(names)
-        for clause, value in (("seq < ?", before), ("stream = ?", stream), ("event_time >= ?", since), ("event_time < ?", until)):
-            if value is not None:
-                clauses.append(clause)
-                parameters.append(value)
-        order = "DESC" if newest_first else "ASC"
-        query = f"SELECT {_EVENT_COLUMNS} FROM events WHERE {' AND '.join(clauses)} ORDER BY seq {order} LIMIT ?"
-        parameters.append(limit)
-        rows = await self.read(lambda connection: connection.execute(query, parameters).fetchall())
-        return [_stored_event(row) for row in rows]
-
-    async def get_event(self, sequence: int) -> StoredEvent | None:
-        row = await self.read(lambda c: c.execute(f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq = ?", (sequence,)).fetchone())
-        return None if row is None else _stored_event(row)
-
-    async def read_quarantine(self, *, after: int = 0, limit: int = 100) -> list[QuarantinedRecord]:
-        query = f"SELECT {_QUARANTINE_COLUMNS} FROM quarantine WHERE id > ? ORDER BY id LIMIT ?"
-        rows = await self.read(lambda c: c.execute(query, (after, limit)).fetchall())
-        return [QuarantinedRecord(row[0], _datetime(row[1]), *row[2:]) for row in rows]
-
-    async def stats(self) -> Stats:
-        def collect(connection: sqlite3.Connection) -> Stats:
-            by_name = dict(connection.execute("SELECT event_name, count(*) FROM events GROUP BY event_name ORDER BY event_name").fetchall())
-            by_stream = dict(connection.execute("SELECT stream, count(*) FROM events GROUP BY stream ORDER BY stream").fetchall())
-            (rejected,) = connection.execute("SELECT count(*) FROM quarantine").fetchone()
-            oldest = connection.execute("SELECT received_at FROM events ORDER BY seq LIMIT 1").fetchone()
-            newest = connection.execute("SELECT received_at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-            return Stats(
-                events_stored=sum(by_name.values()),
-                records_rejected=rejected,
-                events_by_name=by_name,
-                events_by_stream=by_stream,
-                last_sequence=self.last_sequence,
-                oldest_received_at=_datetime(oldest[0]) if oldest else None,
-                newest_received_at=_datetime(newest[0]) if newest else None,
-            )
-
-        return await self.read(collect)
-
-    # -- streams ---------------------------------------------------------------------------------
-
-    async def create_stream(self, name: str, shard_count: int) -> StreamInfo:
-        def insert(connection: sqlite3.Connection) -> StreamInfo:
-            created = _now_ms()
-            try:
-                connection.execute("INSERT INTO streams (name, shard_count, created_at) VALUES (?, ?, ?)", (name, shard_count, created))
-            except sqlite3.IntegrityError:
-                raise StreamExists(name) from None
-            return StreamInfo(name, shard_count, _datetime(created))
-
-        return await self.write(insert)
-
-    async def ensure_stream(self, name: str, shard_count: int = 1) -> StreamInfo:
-        try:
-            return await self.create_stream(name, shard_count)
-        except StreamExists:
-            existing = await self.get_stream(name)
-            assert existing is not None  # streams are never deleted
-            return existing
-
-    async def get_stream(self, name: str) -> StreamInfo | None:
-        row = await self.read(lambda c: c.execute("SELECT name, shard_count, created_at FROM streams WHERE name = ?", (name,)).fetchone())
-        return None if row is None else StreamInfo(row[0], row[1], _datetime(row[2]))
-
-    async def list_streams(self) -> list[StreamInfo]:
-        rows = await self.read(lambda c: c.execute("SELECT name, shard_count, created_at FROM streams ORDER BY name").fetchall())
-        return [StreamInfo(name, shards, _datetime(created)) for name, shards, created in rows]
-
-    # -- retention -------------------------------------------------------------------------------
-
-    async def purge(self, received_before: datetime) -> tuple[int, int]:
-        cutoff = int(received_before.timestamp() * 1000)
-        counts = []
-        for table, key in (("events", "seq"), ("quarantine", "id")):
-            # received_at never decreases along the key, so the rows to purge are a prefix: delete
-            # it in chunks, each its own short transaction, so that appends go on in between.
-            chunk = (
-                f"DELETE FROM {table} WHERE {key} <= (SELECT max({key}) FROM "
-                f"(SELECT {key}, received_at FROM {table} ORDER BY {key} LIMIT {PURGE_CHUNK}) WHERE received_at < ?)"
-            )
-            total = 0
-            while deleted := await self.write(lambda connection: connection.execute(chunk, (cutoff,)).rowcount):
-                total += deleted
-            counts.append(total)
-        return counts[0], counts[1]
-
-
-def _stored_event(row: tuple[Any, ...]) -> StoredEvent:
-    sequence, stream, received_ms, *rest = row
-    return StoredEvent(sequence, stream, _datetime(received_ms), *rest)

@@ -135,14 +135,17 @@ class GroupCommitWriter:
     def _do_appends(self, batch: list[Append]) -> None:
         # A caller that gave up before its turn was never acknowledged: skip it (its client retries).
         jobs = [job for job in batch if job.future.set_running_or_notify_cancel()]
+        failure: BaseException | None = None
+        sequences: list[list[int]] = []
         try:
             sequences = self._commit_appends(jobs) if jobs else []
         except BaseException as error:  # noqa: BLE001 - every caller of the batch learns it
-            for job in jobs:
-                job.future.set_exception(error)
-        else:
-            for job, assigned in zip(jobs, sequences):
-                job.future.set_result(assigned)
-        finally:
-            with self._condition:
-                self._pending_records -= sum(job.size for job in batch)
+            failure = error
+        # Release the queue room before answering, so that an answered caller sees it free.
+        with self._condition:
+            self._pending_records -= sum(job.size for job in batch)
+        for index, job in enumerate(jobs):
+            if failure is None:
+                job.future.set_result(sequences[index])
+            else:
+                job.future.set_exception(failure)

@@ -1,4 +1,5 @@
-"""The SQLite event log: durable appends, sequence numbers, reads, quarantine, retention, wake-ups."""
+"""The event log, on both stores (SQLite, PostgreSQL): durable appends, sequence numbers, reads,
+quarantine, retention, wake-ups."""
 
 from __future__ import annotations
 
@@ -7,20 +8,41 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from liveevents.store.base import NewEvent, Rejection, StoreClosed, StoreOverloaded, StreamExists
 from liveevents.store.sqlite import DATABASE_FILE, SQLiteStore
+from tests.helpers.postgres import postgres_schema_url
+
+Store = Any  # SQLiteStore | PostgresStore: both offer write/read/PLACEHOLDER besides the Store protocol
 
 
 def event(name: str = "asset_accessed", time: str = "2024-03-05T10:20:30.123Z", *, stream: str = "live-events", data: bytes = b"{}") -> NewEvent:
     return NewEvent(stream=stream, event_name=name, event_time=time, partition_key="42", data=data, source="kinesis", access_key_id="AKID")
 
 
-def run(test: Callable[[SQLiteStore], Awaitable[None]], path: Path, **options: int) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Store]:
+    """A factory of unopened stores on one database (a fresh SQLite file, or a fresh schema)."""
+    if request.param == "sqlite":
+        return lambda **options: SQLiteStore(tmp_path / DATABASE_FILE, **options)
+    from liveevents.store.postgres import PostgresStore
+
+    url = request.getfixturevalue("postgres_url")
+    return lambda **options: PostgresStore(url, **options)
+
+
+@pytest.fixture
+def postgres_url() -> Any:
+    with postgres_schema_url() as url:
+        yield url
+
+
+def run(test: Callable[[Store], Awaitable[None]], make_store: Callable[..., Store], **options: int) -> None:
     async def main() -> None:
-        store = SQLiteStore(path / DATABASE_FILE, **options)
+        store = make_store(**options)
         await store.open()
         try:
             await test(store)
@@ -30,8 +52,8 @@ def run(test: Callable[[SQLiteStore], Awaitable[None]], path: Path, **options: i
     asyncio.run(main())
 
 
-def test_append_returns_increasing_sequences_and_keeps_every_field(tmp_path: Path) -> None:
-    async def check(store: SQLiteStore) -> None:
+def test_append_returns_increasing_sequences_and_keeps_every_field(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
         first = await store.append([event(data=b'{"n":1}'), event("grade_change", data=b'{"n":2}')])
         second = await store.append([event(data=b'{"n":3}')])
         assert first == [1, 2] and second == [3]
@@ -43,11 +65,11 @@ def test_append_returns_increasing_sequences_and_keeps_every_field(tmp_path: Pat
         )
         assert abs(stored.received_at - datetime.now(timezone.utc)) < timedelta(seconds=10)
 
-    run(check, tmp_path)
+    run(check, make_store)
 
 
-def test_concurrent_appends_all_commit_with_distinct_contiguous_sequences(tmp_path: Path) -> None:
-    async def check(store: SQLiteStore) -> None:
+def test_concurrent_appends_all_commit_with_distinct_contiguous_sequences(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
         batches = [[event(data=f'{{"b":{b},"i":{i}}}'.encode()) for i in range(50)] for b in range(40)]
         results = await asyncio.gather(*(store.append(batch) for batch in batches))
         for result in results:
@@ -56,39 +78,40 @@ def test_concurrent_appends_all_commit_with_distinct_contiguous_sequences(tmp_pa
         stored = await store.get_event(results[7][3])
         assert stored is not None and stored.data == b'{"b":7,"i":3}'
 
-    run(check, tmp_path)
+    run(check, make_store)
 
 
-def test_sequences_are_never_reused_after_purge_and_reopen(tmp_path: Path) -> None:
-    async def fill(store: SQLiteStore) -> None:
+def test_sequences_are_never_reused_after_purge_and_reopen(make_store: Callable[..., Store]) -> None:
+    async def fill(store: Store) -> None:
         await store.append([event(), event(), event()])
         assert await store.purge(datetime.now(timezone.utc) + timedelta(seconds=5)) == (3, 0)
         assert (await store.stats()).events_stored == 0
 
-    async def reopen(store: SQLiteStore) -> None:
+    async def reopen(store: Store) -> None:
         assert store.last_sequence == 3
         assert await store.append([event()]) == [4]
 
-    run(fill, tmp_path)
-    run(reopen, tmp_path)
+    run(fill, make_store)
+    run(reopen, make_store)
 
 
-def test_purge_keeps_what_is_younger_than_the_cutoff(tmp_path: Path) -> None:
-    async def check(store: SQLiteStore) -> None:
+def test_purge_keeps_what_is_younger_than_the_cutoff(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
         await store.append([event()] * 3, [Rejection("http", b"x", "", '"x"', "not JSON")])
         # Age the first two events and the rejection as if received two days ago.
         old = int((datetime.now(timezone.utc) - timedelta(days=2)).timestamp() * 1000)
-        await store.write(lambda c: c.execute("UPDATE events SET received_at = ? WHERE seq <= 2", (old,)))
-        await store.write(lambda c: c.execute("UPDATE quarantine SET received_at = ?", (old,)))
+        p = store.PLACEHOLDER
+        await store.write(lambda c: c.execute(f"UPDATE events SET received_at = {p} WHERE seq <= 2", (old,)))
+        await store.write(lambda c: c.execute(f"UPDATE quarantine SET received_at = {p}", (old,)))
         assert await store.purge(datetime.now(timezone.utc) - timedelta(days=1)) == (2, 1)
         assert [stored.sequence for stored in await store.read_events()] == [3]
         assert await store.read_quarantine() == []
 
-    run(check, tmp_path)
+    run(check, make_store)
 
 
-def test_rejections_are_quarantined_with_their_reason(tmp_path: Path) -> None:
-    async def check(store: SQLiteStore) -> None:
+def test_rejections_are_quarantined_with_their_reason(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
         rejection = Rejection(
             source="kinesis", data=b'{"attributes": {}}', field="attributes.event_name", value="missing",
             rule="required: a Canvas event name", stream="live-events", partition_key="7", access_key_id="AKID",
@@ -102,11 +125,11 @@ def test_rejections_are_quarantined_with_their_reason(tmp_path: Path) -> None:
         stats = await store.stats()
         assert (stats.events_stored, stats.records_rejected) == (1, 1)
 
-    run(check, tmp_path)
+    run(check, make_store)
 
 
-def test_read_events_filters_and_pages(tmp_path: Path) -> None:
-    async def check(store: SQLiteStore) -> None:
+def test_read_events_filters_and_pages(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
         await store.create_stream("other", 2)
         await store.append(
             [
@@ -136,11 +159,11 @@ def test_read_events_filters_and_pages(tmp_path: Path) -> None:
         assert stats.events_by_stream == {"live-events": 4, "other": 1}
         assert stats.last_sequence == 5
 
-    run(check, tmp_path)
+    run(check, make_store)
 
 
-def test_streams_create_list_and_refuse_duplicates(tmp_path: Path) -> None:
-    async def check(store: SQLiteStore) -> None:
+def test_streams_create_list_and_refuse_duplicates(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
         created = await store.create_stream("alpha", 3)
         assert (created.name, created.shard_count) == ("alpha", 3)
         with pytest.raises(StreamExists):
@@ -151,21 +174,21 @@ def test_streams_create_list_and_refuse_duplicates(tmp_path: Path) -> None:
         assert [(s.name, s.shard_count) for s in await store.list_streams()] == [("alpha", 3), ("beta", 1)]
         assert await store.get_stream("gamma") is None
 
-    run(check, tmp_path)
+    run(check, make_store)
 
 
-def test_overload_refuses_before_queueing_and_the_store_recovers(tmp_path: Path) -> None:
-    async def check(store: SQLiteStore) -> None:
+def test_overload_refuses_before_queueing_and_the_store_recovers(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
         with pytest.raises(StoreOverloaded):
             await store.append([event()] * 11)
         assert await store.append([event()] * 10) == list(range(1, 11))
         assert store.pending_records == 0
 
-    run(check, tmp_path, max_pending_records=10)
+    run(check, make_store, max_pending_records=10)
 
 
-def test_waiters_wake_on_commit_and_time_out_otherwise(tmp_path: Path) -> None:
-    async def check(store: SQLiteStore) -> None:
+def test_waiters_wake_on_commit_and_time_out_otherwise(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
         assert await store.wait_for_events(after=0, timeout=0.05) == 0
         waiter = asyncio.create_task(store.wait_for_events(after=0, timeout=10))
         await asyncio.sleep(0.05)
@@ -177,25 +200,25 @@ def test_waiters_wake_on_commit_and_time_out_otherwise(tmp_path: Path) -> None:
         # Already past: answers at once.
         assert await store.wait_for_events(after=1, timeout=10) == 2
 
-    run(check, tmp_path)
+    run(check, make_store)
 
 
-def test_commits_are_durable_in_the_file_at_once(tmp_path: Path) -> None:
+def test_sqlite_commits_are_in_the_file_at_once(tmp_path: Path) -> None:
     """What append acknowledged is in the database file for any other connection (WAL committed)."""
 
-    async def check(store: SQLiteStore) -> None:
+    async def check(store: Store) -> None:
         await store.append([event(data=b'{"durable":true}')])
         other = sqlite3.connect(tmp_path / DATABASE_FILE)
         assert other.execute("SELECT data FROM events").fetchall() == [(b'{"durable":true}',)]
         assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         other.close()
 
-    run(check, tmp_path)
+    run(check, lambda: SQLiteStore(tmp_path / DATABASE_FILE))
 
 
-def test_closed_store_refuses_appends(tmp_path: Path) -> None:
+def test_closed_store_refuses_appends(make_store: Callable[..., Store]) -> None:
     async def check() -> None:
-        store = SQLiteStore(tmp_path / DATABASE_FILE)
+        store = make_store()
         await store.open()
         await store.close()
         with pytest.raises(StoreClosed):
@@ -204,9 +227,9 @@ def test_closed_store_refuses_appends(tmp_path: Path) -> None:
     asyncio.run(check())
 
 
-def test_a_failing_write_rolls_back_and_the_writer_goes_on(tmp_path: Path) -> None:
-    async def check(store: SQLiteStore) -> None:
-        def broken(connection: sqlite3.Connection) -> None:
+def test_a_failing_write_rolls_back_and_the_writer_goes_on(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
+        def broken(connection: Any) -> None:
             connection.execute("INSERT INTO streams (name, shard_count, created_at) VALUES ('half', 1, 0)")
             raise RuntimeError("boom")
 
@@ -215,4 +238,4 @@ def test_a_failing_write_rolls_back_and_the_writer_goes_on(tmp_path: Path) -> No
         assert await store.get_stream("half") is None
         assert await store.append([event()]) == [1]
 
-    run(check, tmp_path)
+    run(check, make_store)

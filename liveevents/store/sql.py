@@ -1,0 +1,223 @@
+"""What the SQLite and PostgreSQL stores share: the tables' columns, the queries and every
+:class:`~liveevents.store.base.Store` method that is plain SQL.
+
+A subclass provides the connection handling: ``read(work)`` (``work(connection)`` on a
+worker thread), ``_writer`` (a :class:`GroupCommitWriter` whose ``run_task`` runs one write in
+its own transaction) and ``PLACEHOLDER``.  sqlite3 and psycopg connections both offer
+``execute(sql, params)`` returning a cursor with ``fetchone``/``fetchall``/``rowcount``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import time
+from collections.abc import Callable, Collection, Sequence
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from liveevents.store.base import (
+    NewEvent,
+    QuarantinedRecord,
+    Rejection,
+    Stats,
+    StoreClosed,
+    StoredEvent,
+    StreamExists,
+    StreamInfo,
+)
+from liveevents.store.notify import CommitSignal
+from liveevents.store.writer import Append, GroupCommitWriter, Task
+
+__all__ = ["EVENT_COLUMNS", "QUARANTINE_INSERT_COLUMNS", "SqlStore", "now_ms"]
+
+T = TypeVar("T")
+
+EVENT_COLUMNS = "seq, stream, received_at, event_name, event_time, partition_key, data, source, access_key_id"
+QUARANTINE_INSERT_COLUMNS = "received_at, source, data, field, value, rule, stream, partition_key, access_key_id"
+QUARANTINE_COLUMNS = "id, " + QUARANTINE_INSERT_COLUMNS
+STREAM_COLUMNS = "name, shard_count, created_at"
+PURGE_CHUNK = 5_000
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _datetime(milliseconds: int) -> datetime:
+    return datetime.fromtimestamp(milliseconds / 1000, tz=timezone.utc)
+
+
+def event_row(sequence: int, received_ms: int, event: NewEvent) -> tuple[Any, ...]:
+    return (sequence, event.stream, received_ms, event.event_name, event.event_time, event.partition_key, event.data, event.source, event.access_key_id)
+
+
+def rejection_row(received_ms: int, rejection: Rejection) -> tuple[Any, ...]:
+    r = rejection
+    return (received_ms, r.source, r.data, r.field, r.value, r.rule, r.stream, r.partition_key, r.access_key_id)
+
+
+def _stored_event(row: Sequence[Any]) -> StoredEvent:
+    sequence, stream, received_ms, event_name, event_time, partition_key, data, source, access_key_id = row
+    return StoredEvent(sequence, stream, _datetime(received_ms), event_name, event_time, partition_key, bytes(data), source, access_key_id)
+
+
+def _quarantined(row: Sequence[Any]) -> QuarantinedRecord:
+    identifier, received_ms, source, data, *rest = row
+    return QuarantinedRecord(identifier, _datetime(received_ms), source, bytes(data), *rest)
+
+
+def _stream(row: Sequence[Any]) -> StreamInfo:
+    name, shard_count, created_ms = row
+    return StreamInfo(name, shard_count, _datetime(created_ms))
+
+
+class SqlStore:
+    PLACEHOLDER = "?"
+
+    def __init__(self) -> None:
+        self._signal = CommitSignal()
+        self._writer: GroupCommitWriter | None = None
+
+    # -- provided by the subclass ------------------------------------------------------------
+
+    async def read(self, work: Callable[[Any], T]) -> T:
+        raise NotImplementedError
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    @property
+    def last_sequence(self) -> int:
+        return self._signal.last_sequence
+
+    @property
+    def pending_records(self) -> int:
+        return self._writer.pending_records if self._writer else 0
+
+    async def append(self, events: Sequence[NewEvent], rejections: Sequence[Rejection] = ()) -> list[int]:
+        if not events and not rejections:
+            return []
+        return await asyncio.wrap_future(self._submit(Append(events, rejections)))
+
+    async def write(self, work: Callable[[Any], T]) -> T:
+        """Run ``work(connection)`` on the writer thread inside its own committed transaction."""
+        return await asyncio.wrap_future(self._submit(Task(work)))
+
+    def _submit(self, job: Append | Task) -> concurrent.futures.Future[Any]:
+        if self._writer is None:
+            raise StoreClosed("the store is not open")
+        return self._writer.submit(job)
+
+    async def _close_writer(self) -> None:
+        if self._writer is not None:
+            await asyncio.to_thread(self._writer.close)
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    async def wait_for_events(self, after: int, timeout: float) -> int:
+        return await self._signal.wait(after, timeout)
+
+    async def read_events(
+        self,
+        *,
+        after: int = 0,
+        before: int | None = None,
+        limit: int = 1000,
+        names: Collection[str] | None = None,
+        stream: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        newest_first: bool = False,
+    ) -> list[StoredEvent]:
+        p = self.PLACEHOLDER
+        clauses = [f"seq > {p}"]
+        parameters: list[Any] = [after]
+        if names is not None:
+            if not names:
+                return []
+            clauses.append(f"event_name IN ({', '.join([p] * len(names))})")
+            parameters.extend(names)
+        for clause, value in (("seq <", before), ("stream =", stream), ("event_time >=", since), ("event_time <", until)):
+            if value is not None:
+                clauses.append(f"{clause} {p}")
+                parameters.append(value)
+        parameters.append(limit)
+        order = "DESC" if newest_first else "ASC"
+        query = f"SELECT {EVENT_COLUMNS} FROM events WHERE {' AND '.join(clauses)} ORDER BY seq {order} LIMIT {p}"
+        rows = await self.read(lambda connection: connection.execute(query, parameters).fetchall())
+        return [_stored_event(row) for row in rows]
+
+    async def get_event(self, sequence: int) -> StoredEvent | None:
+        query = f"SELECT {EVENT_COLUMNS} FROM events WHERE seq = {self.PLACEHOLDER}"
+        row = await self.read(lambda connection: connection.execute(query, (sequence,)).fetchone())
+        return None if row is None else _stored_event(row)
+
+    async def read_quarantine(self, *, after: int = 0, limit: int = 100) -> list[QuarantinedRecord]:
+        p = self.PLACEHOLDER
+        query = f"SELECT {QUARANTINE_COLUMNS} FROM quarantine WHERE id > {p} ORDER BY id LIMIT {p}"
+        rows = await self.read(lambda connection: connection.execute(query, (after, limit)).fetchall())
+        return [_quarantined(row) for row in rows]
+
+    async def stats(self) -> Stats:
+        def collect(connection: Any) -> Stats:
+            by_name = dict(connection.execute("SELECT event_name, count(*) FROM events GROUP BY event_name ORDER BY event_name").fetchall())
+            by_stream = dict(connection.execute("SELECT stream, count(*) FROM events GROUP BY stream ORDER BY stream").fetchall())
+            (rejected,) = connection.execute("SELECT count(*) FROM quarantine").fetchone()
+            oldest = connection.execute("SELECT received_at FROM events ORDER BY seq LIMIT 1").fetchone()
+            newest = connection.execute("SELECT received_at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+            return Stats(
+                events_stored=sum(by_name.values()),
+                records_rejected=rejected,
+                events_by_name=by_name,
+                events_by_stream=by_stream,
+                last_sequence=self.last_sequence,
+                oldest_received_at=_datetime(oldest[0]) if oldest else None,
+                newest_received_at=_datetime(newest[0]) if newest else None,
+            )
+
+        return await self.read(collect)
+
+    # -- streams ---------------------------------------------------------------------------------
+
+    async def create_stream(self, name: str, shard_count: int) -> StreamInfo:
+        p = self.PLACEHOLDER
+        insert = f"INSERT INTO streams ({STREAM_COLUMNS}) VALUES ({p}, {p}, {p}) ON CONFLICT (name) DO NOTHING RETURNING {STREAM_COLUMNS}"
+        row = await self.write(lambda connection: connection.execute(insert, (name, shard_count, now_ms())).fetchone())
+        if row is None:
+            raise StreamExists(name)
+        return _stream(row)
+
+    async def ensure_stream(self, name: str, shard_count: int = 1) -> StreamInfo:
+        try:
+            return await self.create_stream(name, shard_count)
+        except StreamExists:
+            existing = await self.get_stream(name)
+            assert existing is not None  # streams are never deleted
+            return existing
+
+    async def get_stream(self, name: str) -> StreamInfo | None:
+        query = f"SELECT {STREAM_COLUMNS} FROM streams WHERE name = {self.PLACEHOLDER}"
+        row = await self.read(lambda connection: connection.execute(query, (name,)).fetchone())
+        return None if row is None else _stream(row)
+
+    async def list_streams(self) -> list[StreamInfo]:
+        rows = await self.read(lambda connection: connection.execute(f"SELECT {STREAM_COLUMNS} FROM streams ORDER BY name").fetchall())
+        return [_stream(row) for row in rows]
+
+    # -- retention -------------------------------------------------------------------------------
+
+    async def purge(self, received_before: datetime) -> tuple[int, int]:
+        cutoff = int(received_before.timestamp() * 1000)
+        counts = []
+        for table, key in (("events", "seq"), ("quarantine", "id")):
+            # received_at never decreases along the key, so the rows to purge are a prefix: delete
+            # it in chunks, each its own short transaction, so that appends go on in between.
+            chunk = (
+                f"DELETE FROM {table} WHERE {key} <= (SELECT max({key}) FROM "
+                f"(SELECT {key}, received_at FROM {table} ORDER BY {key} LIMIT {PURGE_CHUNK}) AS head WHERE received_at < {self.PLACEHOLDER})"
+            )
+            total = 0
+            while deleted := await self.write(lambda connection: connection.execute(chunk, (cutoff,)).rowcount):
+                total += deleted
+            counts.append(total)
+        return counts[0], counts[1]
