@@ -169,6 +169,21 @@ def test_a_slow_endpoint_does_not_hold_up_another_subscription(server: LoopbackS
     asyncio.run(run())
 
 
+def test_waiting_for_a_connection_does_not_count_against_the_timeout(server: LoopbackServer) -> None:
+    server.routes["/steady"] = lambda request: Reply(200, delay=0.25)
+
+    async def run() -> list:
+        dispatcher = Dispatcher(http=HttpSender(timeout=0.6, max_connections=2))
+        try:
+            return await dispatcher.deliver(webhook(server.url("/steady")), [payload(n) for n in range(8)])
+        finally:
+            await dispatcher.aclose()
+
+    outcomes = asyncio.run(run())  # 4 rounds of 0.25 s through 2 connections: 1 s in all
+    assert [type(outcome).__name__ for outcome in outcomes] == ["Delivered"] * 8
+    assert len({request.peer_port for request in server.received("/steady")}) == 2
+
+
 def test_outcomes_follow_payload_order(server: LoopbackServer) -> None:
     refused_id = payload(2).event_id
     server.routes["/picky"] = lambda request: Reply(422) if request.headers["webhook-id"] == refused_id else Reply(200)

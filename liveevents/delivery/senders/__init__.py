@@ -34,6 +34,7 @@ class Dispatcher:
     async def forget(self, subscription_id: str) -> None:
         """Release what a deleted or deactivated subscription holds (its connection pool)."""
         await self.http.forget(subscription_id)
+        self.sqs.forget(subscription_id)
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -1,9 +1,11 @@
 """POST a payload to a webhook (``https``) or an IMS Caliper endpoint (``caliper``).
 
 Each subscription gets its own connection pool (keep-alive, at most ``max_connections``
-connections): a slow endpoint can only use up its own connections, never those of another
-subscription.  Every attempt has one deadline (``timeout``, 15 s like Instructure) covering
-connect, send and answer — a server that dribbles its answer does not get longer.
+requests in flight): a slow endpoint can only use up its own connections, never those of
+another subscription.  Every attempt has one deadline (``timeout``, 15 s like Instructure)
+covering connect, send and answer — a server that dribbles its answer does not get longer —
+and the deadline starts once the request has a connection, so payloads queued behind a
+busy pool do not time out for waiting.
 
 Headers besides the body's ``Content-Type``: ``webhook-id`` (the event id, stable across
 retries) and ``webhook-timestamp`` (the attempt, Unix seconds) as Standard Webhooks names
@@ -36,7 +38,8 @@ class HttpSender:
         self.timeout = timeout
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._user_agent = user_agent
-        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._max_connections = max_connections
+        self._pools: dict[str, tuple[httpx.AsyncClient, asyncio.Semaphore]] = {}
 
     async def send(self, subscription: Subscription, payload: Payload) -> Outcome:
         """One attempt: POST ``payload`` to the subscription's URL."""
@@ -44,15 +47,19 @@ class HttpSender:
             "Content-Type": payload.content_type,
             "User-Agent": self._user_agent,
             "webhook-id": payload.event_id,
-            "webhook-timestamp": str(int(time.time())),
         }
         if subscription.bearer_token is not None:
             headers["Authorization"] = "Bearer " + subscription.bearer_token.get_secret_value()
-        client = self._client(subscription.id)
+        client, slots = self._pool(subscription.id)
+        async with slots:
+            return await self._post(client, subscription.url, payload.body, headers)
+
+    async def _post(self, client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
+        headers["webhook-timestamp"] = str(int(time.time()))  # the attempt's time, after any wait for a slot
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout):
-                async with client.stream("POST", subscription.url, content=payload.body, headers=headers) as response:
+                async with client.stream("POST", url, content=body, headers=headers) as response:
                     answer = await _read_prefix(response)
         except (TimeoutError, httpx.TimeoutException):
             return Failed("timeout", f"no answer within {self.timeout:g} s", elapsed=time.perf_counter() - started)
@@ -76,21 +83,21 @@ class HttpSender:
 
     async def forget(self, subscription_id: str) -> None:
         """Close the pool of a deleted or deactivated subscription."""
-        client = self._clients.pop(subscription_id, None)
-        if client is not None:
-            await client.aclose()
+        pool = self._pools.pop(subscription_id, None)
+        if pool is not None:
+            await pool[0].aclose()
 
     async def aclose(self) -> None:
-        clients, self._clients = self._clients, {}
-        await asyncio.gather(*(client.aclose() for client in clients.values()))
+        pools, self._pools = self._pools, {}
+        await asyncio.gather(*(client.aclose() for client, _ in pools.values()))
 
-    def _client(self, subscription_id: str) -> httpx.AsyncClient:
-        client = self._clients.get(subscription_id)
-        if client is None:
+    def _pool(self, subscription_id: str) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
+        pool = self._pools.get(subscription_id)
+        if pool is None:
             # follow_redirects stays off: a 3xx is a failed delivery.
             client = httpx.AsyncClient(timeout=self.timeout, limits=self._limits)
-            self._clients[subscription_id] = client
-        return client
+            pool = self._pools[subscription_id] = (client, asyncio.Semaphore(self._max_connections))
+        return pool
 
 
 async def _read_prefix(response: httpx.Response) -> bytes:

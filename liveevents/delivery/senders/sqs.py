@@ -10,7 +10,8 @@ subscription, else from an AWS queue URL (``sqs.<region>.amazonaws.com``), else 
 AWS configuration, else ``us-east-1``.
 
 boto3 blocks, so calls run on a thread pool of their own: a slow queue occupies threads,
-never the event loop, and never the threads of the default executor.
+never the event loop, and never the threads of the default executor; and at most
+``batches_per_subscription`` threads at a time, so one slow queue leaves threads for the others.
 """
 
 from __future__ import annotations
@@ -69,8 +70,17 @@ def plan_batches(sizes: Sequence[int], *, max_bytes: int, max_messages: int = MA
 
 
 class SqsSender:
-    def __init__(self, *, timeout: float = 15.0, max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES, threads: int = 16) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float = 15.0,
+        max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
+        threads: int = 16,
+        batches_per_subscription: int = 4,
+    ) -> None:
         self.max_batch_bytes = max_batch_bytes
+        self._batches_per_subscription = batches_per_subscription
+        self._slots: dict[str, asyncio.Semaphore] = {}
         self._config = Config(
             connect_timeout=min(timeout, 5.0),
             read_timeout=timeout,
@@ -83,19 +93,26 @@ class SqsSender:
 
     async def send(self, subscription: Subscription, payloads: Sequence[Payload]) -> list[Outcome]:
         """Send all ``payloads``; one outcome per payload, in order."""
-        loop = asyncio.get_running_loop()
         batches = plan_batches([len(payload.body) for payload in payloads], max_bytes=self.max_batch_bytes)
-        results = await asyncio.gather(
-            *(
-                loop.run_in_executor(self._executor, self._send_batch, subscription, [payloads[i] for i in batch])
-                for batch in batches
-            )
-        )
+        slots = self._slots.get(subscription.id)
+        if slots is None:
+            slots = self._slots[subscription.id] = asyncio.Semaphore(self._batches_per_subscription)
+
+        async def send_batch(batch: list[int]) -> list[Outcome]:
+            async with slots:
+                return await asyncio.get_running_loop().run_in_executor(
+                    self._executor, self._send_batch, subscription, [payloads[i] for i in batch]
+                )
+
+        results = await asyncio.gather(*(send_batch(batch) for batch in batches))
         outcomes: list[Outcome] = [Failed("internal", "not sent")] * len(payloads)
         for batch, batch_outcomes in zip(batches, results, strict=True):
             for index, outcome in zip(batch, batch_outcomes, strict=True):
                 outcomes[index] = outcome
         return outcomes
+
+    def forget(self, subscription_id: str) -> None:
+        self._slots.pop(subscription_id, None)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
