@@ -155,17 +155,20 @@ def test_no_credentials_anywhere(aws_env: str, monkeypatch: pytest.MonkeyPatch) 
 
 def _partial_sqs(request: Request) -> Reply:
     """An SQS-compatible server (AWS JSON 1.0) that refuses entries whose body says "refuse",
-    as AWS does for invalid characters: moto never fails single entries."""
+    as AWS does for invalid characters (moto never fails single entries), and answers
+    slowly for queues named "slow"."""
     assert request.headers["x-amz-target"] == "AmazonSQS.SendMessageBatch"
+    call = json.loads(request.body)
     successful, failed = [], []
-    for entry in json.loads(request.body)["Entries"]:
+    for entry in call["Entries"]:
         if "refuse" in entry["MessageBody"]:
             failed.append({"Id": entry["Id"], "SenderFault": True, "Code": "InvalidMessageContents", "Message": "Invalid characters"})
         else:
             md5 = hashlib.md5(entry["MessageBody"].encode()).hexdigest()
             successful.append({"Id": entry["Id"], "MessageId": str(uuid.uuid4()), "MD5OfMessageBody": md5})
     answer = json.dumps({"Successful": successful, "Failed": failed}).encode()
-    return Reply(200, answer, {"Content-Type": "application/x-amz-json-1.0"})
+    delay = 1.0 if call["QueueUrl"].endswith("/slow") else 0.0
+    return Reply(200, answer, {"Content-Type": "application/x-amz-json-1.0"}, delay=delay)
 
 
 def test_per_entry_failures_are_reported_individually(aws_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -175,6 +178,24 @@ def test_per_entry_failures_are_reported_individually(aws_env: str, monkeypatch:
         outcomes = send(queue_subscription(server.url("/123456789012/q")), [json_payload(1), refused, json_payload(3)])
     assert isinstance(outcomes[0], Delivered) and isinstance(outcomes[2], Delivered)
     assert outcomes[1] == Failed("sqs:InvalidMessageContents", "Invalid characters", retryable=False, elapsed=outcomes[1].elapsed)
+
+
+def test_a_slow_queue_leaves_threads_for_other_subscriptions(aws_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def run(url: str) -> None:
+        sender = SqsSender(timeout=5, threads=4, batches_per_subscription=2)
+        try:
+            slow = asyncio.create_task(sender.send(queue_subscription(f"{url}/123456789012/slow"), [json_payload(n) for n in range(40)]))
+            await asyncio.sleep(0.2)  # the slow queue's batches are under way
+            [outcome] = await sender.send(queue_subscription(f"{url}/123456789012/fast"), [json_payload(99)])
+            assert isinstance(outcome, Delivered)
+            assert not slow.done()
+            assert all(isinstance(o, Delivered) for o in await slow)
+        finally:
+            sender.close()
+
+    with LoopbackServer({"/": _partial_sqs}) as server:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", server.url(""))
+        asyncio.run(run(server.url("")))
 
 
 def test_plan_batches() -> None:
