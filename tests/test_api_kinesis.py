@@ -216,3 +216,32 @@ def test_with_verification_off_any_key_is_accepted_and_recorded(strict: ServedIn
     answer = client.put_record(StreamName=STREAM, Data=record_bytes(1), PartitionKey="1")
     event = strict.admin_get(f"/api/v1/events/{answer['SequenceNumber']}")
     assert event["access_key_id"] == "ANYKEYONTRUSTEDNET01"
+
+
+def test_a_record_over_1_mib_is_rejected_alone_and_quarantined(served: ServedInstance) -> None:
+    big = b'{"attributes": {"event_name": "x", "event_time": "2024-03-05T10:20:30Z"}, "body": {"text": "' + b"y" * (1024 * 1024) + b'"}}'
+    records = [{"Data": record_bytes(70), "PartitionKey": "70"}, {"Data": big, "PartitionKey": "71"}]
+    before_stored, before_rejected = stored_count(served)
+    answer = served.kinesis().put_records(StreamName=STREAM, Records=records)
+    assert answer["FailedRecordCount"] == 1
+    assert "SequenceNumber" in answer["Records"][0]
+    assert answer["Records"][1]["ErrorCode"] == "InvalidArgumentException"
+    assert "Records[1].Data" in answer["Records"][1]["ErrorMessage"] and "1048576 bytes" in answer["Records"][1]["ErrorMessage"]
+    assert stored_count(served) == (before_stored + 1, before_rejected + 1)
+
+
+def test_a_call_over_5_mib_is_refused_whole(served: ServedInstance) -> None:
+    data = record_bytes(80, body_size=900_000)
+    before = stored_count(served)
+    with pytest.raises(ClientError) as caught:
+        served.kinesis().put_records(StreamName=STREAM, Records=[{"Data": data, "PartitionKey": str(n)} for n in range(6)])
+    assert error_code(caught) == "InvalidArgumentException"
+    assert stored_count(served) == before
+
+
+def test_http_ingest_overload_is_a_503_with_nothing_stored(strict: ServedInstance) -> None:
+    before = stored_count(strict)
+    body = orjson.dumps([canvas_record(n) for n in range(101)])
+    response = httpx.post(strict.url + "/api/v1/events", content=body, headers=strict.ingest_headers() | {"Content-Type": "application/json"})
+    assert response.status_code == 503 and response.headers["retry-after"] == "1"
+    assert stored_count(strict) == before

@@ -121,3 +121,15 @@ def test_kill_9_during_sustained_ingest_loses_no_acknowledged_record(tmp_path: P
 
 def _lines(path: Path) -> int:
     return path.read_text().count("\n") if path.exists() else 0
+
+
+def test_retention_purges_old_events_periodically(tmp_path: Path) -> None:
+    settings = {"LIVEEVENTS_RETENTION_DAYS": str(1.5 / 86400), "LIVEEVENTS_PURGE_INTERVAL_SECONDS": "0.3"}
+    with ServedInstance.start(tmp_path / "data", env=settings) as service:
+        service.kinesis().put_record(StreamName="live-events", Data=record_bytes(1), PartitionKey="1")
+        assert service.admin_get("/api/v1/stats")["events_stored"] == 1
+        deadline = time.monotonic() + 10
+        while service.admin_get("/api/v1/stats")["events_stored"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        stats = service.admin_get("/api/v1/stats")
+        assert stats["events_stored"] == 0 and stats["last_sequence"] == 1

@@ -12,10 +12,12 @@ Every implementation (SQLite embedded, PostgreSQL multi-node) keeps the same pro
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
+
+T = TypeVar("T")
 
 __all__ = [
     "NewEvent",
@@ -121,7 +123,14 @@ class Stats:
 
 
 class Store(Protocol):
-    """What the service needs from a store.  All methods are coroutines safe to call concurrently."""
+    """What the service needs from a store.  All methods are coroutines safe to call concurrently.
+
+    For tables of their own, other parts of the service use :meth:`write` and :meth:`read` with
+    SQL written for both databases (``PLACEHOLDER`` is ``?`` for SQLite, ``%s`` for PostgreSQL)
+    and add their DDL to both migration lists (``store/sqlite_schema.py``, ``store/postgres_schema.py``).
+    """
+
+    PLACEHOLDER: ClassVar[str]
 
     async def open(self) -> None:
         """Create or migrate the schema and start background machinery (the writer)."""
@@ -141,6 +150,21 @@ class Store(Protocol):
 
         Raises :class:`StoreOverloaded` (nothing queued) or :class:`StoreError` (nothing committed).
         """
+        ...
+
+    @property
+    def pending_records(self) -> int:
+        """Records accepted by :meth:`append` and not yet committed."""
+        ...
+
+    async def write(self, work: Callable[[Any], T]) -> T:
+        """Run ``work(connection)`` on the writer thread in its own transaction, committed on return
+        (rolled back if it raises).  Serialised with appends: keep it short."""
+        ...
+
+    async def read(self, work: Callable[[Any], T]) -> T:
+        """Run ``work(connection)`` on a worker thread with a reading connection (sees every commit
+        that returned before the call)."""
         ...
 
     async def wait_for_events(self, after: int, timeout: float) -> int:
