@@ -128,10 +128,16 @@ class KinesisApi:
                 )
             result = await run(payload, access_key_id)
         except KinesisError as error:
-            self._metrics.requests.labels(operation or "-", error.code).inc()
+            # Only known names as labels: a client must not be able to mint new time series.
+            self._metrics.requests.labels(operation if operation in self._operations else "other", error.code).inc()
             if error.status >= 500:
                 log.warning("Kinesis %s failed: %s: %s", operation, error.code, error.message)
             return _json_response({"__type": error.code, "message": error.message}, error.status)
+        except Exception:
+            # A fault of ours: a retryable AWS-shaped 500, so the client sends the call again.
+            log.exception("Kinesis %s failed unexpectedly", operation)
+            self._metrics.requests.labels(operation if operation in self._operations else "other", "InternalFailure").inc()
+            return _json_response({"__type": "InternalFailure", "message": "Internal service failure; retry"}, 500)
         self._metrics.requests.labels(operation, "ok").inc()
         return _json_response(result)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -72,7 +73,7 @@ def _stream(row: Sequence[Any]) -> StreamInfo:
     return StreamInfo(name, shard_count, _datetime(created_ms))
 
 
-class SqlStore:
+class SqlStore(ABC):
     PLACEHOLDER = "?"
 
     def __init__(self) -> None:
@@ -81,8 +82,9 @@ class SqlStore:
 
     # -- provided by the subclass ------------------------------------------------------------
 
+    @abstractmethod
     async def read(self, work: Callable[[Any], T]) -> T:
-        raise NotImplementedError
+        """Run ``work(connection)`` on a worker thread with a reading connection."""
 
     # -- writes ----------------------------------------------------------------------------------
 
