@@ -62,6 +62,49 @@ class Settings:
     shutdown_timeout_seconds: float = 30.0
     log_level: str = "info"
 
+    # -- delivery (liveevents.delivery) ----------------------------------------------------------
+    # Off on an ingest-only node: subscriptions are still managed, another node delivers.
+    delivery_enabled: bool = True
+    # Plain http:// destinations on hosts other than loopback (LIVEEVENTS_ALLOW_HTTP=1).
+    allow_http: bool = False
+    # The JWT ``iss``; default: the public URL.  Consumers written for Instructure may expect
+    # https://live-events.canvas.instructure.com.
+    jwt_issuer: str = ""
+    # The RS256 keys (previous/current/next); default <data dir>/keys.  Nodes sharing one
+    # PostgreSQL store must share this directory too (they publish and sign with the same keys).
+    keys_dir: str = ""
+    key_rotation_days: float = 30.0
+    # POSTed a JSON notice for every subscription deactivated or failing (beside the subscription's own).
+    notification_url: str = ""
+    delivery_timeout_seconds: float = 15.0
+    # Per subscription: concurrent requests (connections), and events between the durable
+    # cursor and the newest event sent (in flight or awaiting a commit).
+    delivery_connections: int = 16
+    delivery_window: int = 512
+    # Threads that render and sign payloads (RSA signing releases the GIL); 0: one per CPU.
+    signing_threads: int = 0
+    # Retry schedules (seconds before retry 1, 2, ...) of the two profiles, and their jitter.
+    retry_schedule_seconds: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
+    instructure_retry_schedule_seconds: tuple[float, ...] = (75, 225, 675)
+    retry_jitter: float = 0.2
+    # ``durable`` profile: deactivate after this long without a success (while still failing:
+    # at least ``deactivate_min_failures`` failed attempts in 24 h), warn after ``warn_after_hours``.
+    deactivate_after_hours: float = 120.0
+    warn_after_hours: float = 72.0
+    deactivate_min_failures: int = 5
+    # ``instructure`` profile: deactivate after this many events given up on within 24 h.
+    instructure_max_timeouts: int = 9_500
+    instructure_max_errors: int = 28_000
+    # After this many failures in a row the subscription stops taking new events (they wait in
+    # the log) and sends one every ``probe_seconds`` until one succeeds.
+    pause_after_failures: int = 20
+    probe_seconds: float = 30.0
+    # Several nodes: a node owns a subscription for ``lease_seconds`` and renews it a third of
+    # that; a dead node's subscriptions are taken over once its leases expire.
+    lease_seconds: float = 15.0
+    # This node's name in leases; default <host name>:<port>, stable across restarts.
+    node_id: str = ""
+
     @property
     def endpoint_url(self) -> str:
         if self.public_url:
@@ -72,6 +115,14 @@ class Settings:
     @property
     def region(self) -> str:
         return self.kinesis_regions[0]
+
+    @property
+    def issuer(self) -> str:
+        return self.jwt_issuer or self.endpoint_url
+
+    @property
+    def keys_path(self) -> Path:
+        return Path(self.keys_dir) if self.keys_dir else self.data_dir / "keys"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,15 +186,25 @@ def _coerce(name: str, value: Any) -> Any:
             case "Path":
                 return Path(value)
             case "tuple[str, ...]":
-                items = value.split(",") if isinstance(value, str) else list(value)
-                result = tuple(str(item).strip() for item in items if str(item).strip())
-                if not result:
-                    raise ValueError("needs at least one value")
-                return result
+                return _items(value)
+            case "tuple[float, ...]":
+                numbers = tuple(float(item) for item in _items(value))
+                if any(number < 0 for number in numbers):
+                    raise ValueError("values must not be negative")
+                return numbers
             case _:
                 return str(value)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"setting {name!r}: {value!r} is not a valid {kind} ({error})") from None
+
+
+def _items(value: Any) -> tuple[str, ...]:
+    """A comma-separated string or a (TOML) list, as stripped strings."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    result = tuple(str(item).strip() for item in items if str(item).strip())
+    if not result:
+        raise ValueError("needs at least one value")
+    return result
 
 
 def _parse_bool(text: str) -> bool:

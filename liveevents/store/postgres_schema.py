@@ -40,4 +40,78 @@ MIGRATIONS: list[str] = [
         access_key_id text
     );
     """,
+    # 2: delivery state: subscriptions (with cursor, health and lease), deliveries awaiting a
+    # retry or given up, the attempt log, replay jobs, the nodes delivering (liveevents.delivery.state).
+    """
+    CREATE TABLE subscriptions (
+        id                 text PRIMARY KEY,
+        config             text NOT NULL,        -- Subscription.to_record() as JSON: secrets included, never returned
+        active             integer NOT NULL,
+        version            integer NOT NULL,     -- +1 on every change of config or active: workers restart
+        created_at         bigint NOT NULL,      -- epoch ms
+        updated_at         bigint NOT NULL,
+        cursor             bigint NOT NULL,      -- every matching event up to here is delivered or in deliveries
+        delivered          bigint NOT NULL DEFAULT 0,
+        failed             bigint NOT NULL DEFAULT 0, -- given up on (retries exhausted, or no form in the format)
+        health             text NOT NULL DEFAULT '{}', -- policy.Health as JSON
+        deactivated_at     bigint,
+        deactivated_reason text,
+        lease_owner        text,                 -- the node delivering it (several nodes on PostgreSQL)
+        lease_until        bigint NOT NULL DEFAULT 0
+    );
+    -- Only deliveries that did not succeed at the first attempt get a row: the happy path writes
+    -- nothing per event, just the subscription's cursor.
+    CREATE TABLE deliveries (
+        id               bigserial PRIMARY KEY,
+        subscription_id  text NOT NULL,
+        seq              bigint NOT NULL,
+        event_id         text NOT NULL,
+        event_name       text NOT NULL,
+        origin           text NOT NULL,          -- 'live' | 'replay'
+        state            text NOT NULL,          -- 'pending' (will be retried) | 'failed' (given up)
+        attempts         integer NOT NULL,
+        received_at      bigint NOT NULL,        -- when the event was stored (latency)
+        first_attempt_at bigint,
+        last_attempt_at  bigint,
+        next_attempt_at  bigint,                 -- pending only
+        last_status      integer,
+        last_error       text NOT NULL,
+        last_detail      text NOT NULL,
+        body             bytea,                  -- the exact bytes every retry sends; NULL: nothing to send
+        content_type     text,
+        partition_key    text
+    );
+    CREATE INDEX deliveries_due ON deliveries (subscription_id, state, next_attempt_at);
+    CREATE TABLE delivery_attempts (
+        id              bigserial PRIMARY KEY,
+        delivery_id     bigint NOT NULL,
+        subscription_id text NOT NULL,
+        attempt         integer NOT NULL,
+        at              bigint NOT NULL,
+        status          integer,
+        error           text,                    -- NULL: delivered
+        detail          text,
+        elapsed_ms      integer NOT NULL
+    );
+    CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id);
+    CREATE TABLE replays (
+        id              bigserial PRIMARY KEY,
+        subscription_id text NOT NULL,
+        since           text NOT NULL,           -- event_time range, normalised
+        until           text,
+        event_types     text NOT NULL,           -- JSON list
+        end_seq         bigint NOT NULL,         -- the live cursor when requested: later events come live
+        position        bigint NOT NULL,
+        state           text NOT NULL,           -- 'running' | 'done'
+        delivered       bigint NOT NULL DEFAULT 0,
+        queued          bigint NOT NULL DEFAULT 0,
+        failed          bigint NOT NULL DEFAULT 0,
+        created_at      bigint NOT NULL,
+        finished_at     bigint
+    );
+    CREATE TABLE delivery_nodes (
+        node_id text PRIMARY KEY,
+        seen_at bigint NOT NULL
+    );
+    """,
 ]

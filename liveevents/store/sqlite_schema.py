@@ -42,4 +42,78 @@ MIGRATIONS: list[str] = [
         access_key_id TEXT
     );
     """,
+    # 2: delivery state: subscriptions (with cursor, health and lease), deliveries awaiting a
+    # retry or given up, the attempt log, replay jobs, the nodes delivering (liveevents.delivery.state).
+    """
+    CREATE TABLE subscriptions (
+        id                 TEXT PRIMARY KEY,
+        config             TEXT NOT NULL,        -- Subscription.to_record() as JSON: secrets included, never returned
+        active             INTEGER NOT NULL,
+        version            INTEGER NOT NULL,     -- +1 on every change of config or active: workers restart
+        created_at         INTEGER NOT NULL,     -- epoch ms
+        updated_at         INTEGER NOT NULL,
+        cursor             INTEGER NOT NULL,     -- every matching event up to here is delivered or in deliveries
+        delivered          INTEGER NOT NULL DEFAULT 0,
+        failed             INTEGER NOT NULL DEFAULT 0, -- given up on (retries exhausted, or no form in the format)
+        health             TEXT NOT NULL DEFAULT '{}', -- policy.Health as JSON
+        deactivated_at     INTEGER,
+        deactivated_reason TEXT,
+        lease_owner        TEXT,                 -- the node delivering it (several nodes on PostgreSQL)
+        lease_until        INTEGER NOT NULL DEFAULT 0
+    );
+    -- Only deliveries that did not succeed at the first attempt get a row: the happy path writes
+    -- nothing per event, just the subscription's cursor.
+    CREATE TABLE deliveries (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        subscription_id  TEXT NOT NULL,
+        seq              INTEGER NOT NULL,
+        event_id         TEXT NOT NULL,
+        event_name       TEXT NOT NULL,
+        origin           TEXT NOT NULL,          -- 'live' | 'replay'
+        state            TEXT NOT NULL,          -- 'pending' (will be retried) | 'failed' (given up)
+        attempts         INTEGER NOT NULL,
+        received_at      INTEGER NOT NULL,       -- when the event was stored (latency)
+        first_attempt_at INTEGER,
+        last_attempt_at  INTEGER,
+        next_attempt_at  INTEGER,                -- pending only
+        last_status      INTEGER,
+        last_error       TEXT NOT NULL,
+        last_detail      TEXT NOT NULL,
+        body             BLOB,                   -- the exact bytes every retry sends; NULL: nothing to send
+        content_type     TEXT,
+        partition_key    TEXT
+    );
+    CREATE INDEX deliveries_due ON deliveries (subscription_id, state, next_attempt_at);
+    CREATE TABLE delivery_attempts (
+        id              INTEGER PRIMARY KEY,
+        delivery_id     INTEGER NOT NULL,
+        subscription_id TEXT NOT NULL,
+        attempt         INTEGER NOT NULL,
+        at              INTEGER NOT NULL,
+        status          INTEGER,
+        error           TEXT,                    -- NULL: delivered
+        detail          TEXT,
+        elapsed_ms      INTEGER NOT NULL
+    );
+    CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id);
+    CREATE TABLE replays (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        subscription_id TEXT NOT NULL,
+        since           TEXT NOT NULL,           -- event_time range, normalised
+        until           TEXT,
+        event_types     TEXT NOT NULL,           -- JSON list
+        end_seq         INTEGER NOT NULL,        -- the live cursor when requested: later events come live
+        position        INTEGER NOT NULL,
+        state           TEXT NOT NULL,           -- 'running' | 'done'
+        delivered       INTEGER NOT NULL DEFAULT 0,
+        queued          INTEGER NOT NULL DEFAULT 0,
+        failed          INTEGER NOT NULL DEFAULT 0,
+        created_at      INTEGER NOT NULL,
+        finished_at     INTEGER
+    );
+    CREATE TABLE delivery_nodes (
+        node_id TEXT PRIMARY KEY,
+        seen_at INTEGER NOT NULL
+    );
+    """,
 ]

@@ -20,7 +20,7 @@ import time
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
-import httpx
+import aiohttp
 
 from liveevents import __version__
 from liveevents.delivery.outcome import Delivered, Failed, Outcome
@@ -36,10 +36,9 @@ _SNIPPET = 200  # characters of an error answer kept for the operator
 class HttpSender:
     def __init__(self, *, timeout: float = 15.0, max_connections: int = 16, user_agent: str = USER_AGENT) -> None:
         self.timeout = timeout
-        self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._user_agent = user_agent
         self._max_connections = max_connections
-        self._pools: dict[str, tuple[httpx.AsyncClient, asyncio.Semaphore]] = {}
+        self._pools: dict[str, tuple[aiohttp.ClientSession, asyncio.Semaphore]] = {}
 
     async def send(self, subscription: Subscription, payload: Payload) -> Outcome:
         """One attempt: POST ``payload`` to the subscription's URL."""
@@ -54,23 +53,24 @@ class HttpSender:
         async with slots:
             return await self._post(client, subscription.url, payload.body, headers)
 
-    async def _post(self, client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
+    async def _post(self, session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
         headers["webhook-timestamp"] = str(int(time.time()))  # the attempt's time, after any wait for a slot
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout):
-                async with client.stream("POST", url, content=body, headers=headers) as response:
+                # Redirects are not followed: a 3xx is a failed delivery.
+                async with session.post(url, data=body, headers=headers, allow_redirects=False) as response:
                     answer = await _read_prefix(response)
-        except (TimeoutError, httpx.TimeoutException):
+        except TimeoutError:
             return Failed("timeout", f"no answer within {self.timeout:g} s", elapsed=time.perf_counter() - started)
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as error:
-            return Failed("invalid_url", str(error), retryable=False, elapsed=time.perf_counter() - started)
-        except httpx.ConnectError as error:
+        except aiohttp.InvalidURL as error:
+            return Failed("invalid_url", f"not a URL aiohttp can send to: {error}", retryable=False, elapsed=time.perf_counter() - started)
+        except aiohttp.ClientConnectorError as error:
             return Failed("connect", _describe(error), elapsed=time.perf_counter() - started)
-        except httpx.HTTPError as error:
+        except (aiohttp.ClientError, OSError) as error:
             return Failed("network", _describe(error), elapsed=time.perf_counter() - started)
         elapsed = time.perf_counter() - started
-        status = response.status_code
+        status = response.status
         if 200 <= status < 300:
             return Delivered(elapsed, status_code=status)
         return Failed(
@@ -89,32 +89,34 @@ class HttpSender:
 
     async def aclose(self) -> None:
         pools, self._pools = self._pools, {}
-        await asyncio.gather(*(client.aclose() for client, _ in pools.values()))
+        await asyncio.gather(*(session.close() for session, _ in pools.values()))
 
-    def _pool(self, subscription_id: str) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
+    def _pool(self, subscription_id: str) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
         pool = self._pools.get(subscription_id)
         if pool is None:
-            # follow_redirects stays off: a 3xx is a failed delivery.
-            client = httpx.AsyncClient(timeout=self.timeout, limits=self._limits)
-            pool = self._pools[subscription_id] = (client, asyncio.Semaphore(self._max_connections))
+            session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._max_connections),
+                timeout=aiohttp.ClientTimeout(total=None),  # the deadline is ours (see _post)
+                auto_decompress=False,
+            )
+            pool = self._pools[subscription_id] = (session, asyncio.Semaphore(self._max_connections))
         return pool
 
 
-async def _read_prefix(response: httpx.Response) -> bytes:
-    """The start of the answer: enough to explain a failure, without buffering a huge body."""
+async def _read_prefix(response: aiohttp.ClientResponse) -> bytes:
+    """The start of the answer: enough to explain a failure, without buffering a huge body
+    (an answer left unread closes its connection instead of returning it to the pool)."""
     prefix = b""
-    async for chunk in response.aiter_raw():
+    while len(prefix) < _SNIPPET * 4 and (chunk := await response.content.readany()):
         prefix += chunk
-        if len(prefix) >= _SNIPPET * 4:
-            break
     return prefix
 
 
-def _status_detail(response: httpx.Response, answer: bytes) -> str:
+def _status_detail(response: aiohttp.ClientResponse, answer: bytes) -> str:
     text = " ".join(answer.decode("utf-8", "replace").split())
     text = text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."
-    detail = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
-    if 300 <= response.status_code < 400 and "location" in response.headers:
+    detail = f"HTTP {response.status} {response.reason or ''}".rstrip()
+    if 300 <= response.status < 400 and "location" in response.headers:
         detail += " (redirects are not followed; point the subscription at the final URL)"
     return f"{detail}: {text}" if text else detail
 
@@ -138,15 +140,16 @@ def _retry_after(value: str | None) -> float | None:
 def _describe(error: BaseException) -> str:
     """The most specific message in the exception chain.
 
-    httpx wraps the OS error several times ("All connection attempts failed"); the innermost
-    one ("Connection refused", "Name or service not known") is what tells the operator why.
+    Client libraries wrap the OS error ("Cannot connect to host ..."); the innermost one
+    ("Connection refused", "Name or service not known") is what tells the operator why.
     """
     text = str(error) or type(error).__name__
     cause: BaseException | None = error
-    while (cause := cause.__cause__ or cause.__context__) is not None:
+    while cause is not None:
         if isinstance(cause, OSError) and cause.errno:
             # asyncio words a refusal "Connect call failed (...)"; the errno's name is clearer.
             reason = os.strerror(cause.errno) if cause.errno > 0 else cause.strerror or text
             text = reason if cause.strerror in (None, reason) else f"{reason}: {cause.strerror}"
             break
+        cause = cause.os_error if isinstance(cause, aiohttp.ClientConnectorError) else cause.__cause__ or cause.__context__
     return text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."
