@@ -74,6 +74,10 @@ class Settings:
     # PostgreSQL store must share this directory too (they publish and sign with the same keys).
     keys_dir: str = ""
     key_rotation_days: float = 30.0
+    # Caliper envelopes: ``canvas`` (Instructure's documented output) or ``strict``; the Canvas
+    # host named as the sensor of job events, which carry no host name.
+    caliper_profile: str = "canvas"
+    canvas_domain: str = ""
     # POSTed a JSON notice for every subscription deactivated or failing (beside the subscription's own).
     notification_url: str = ""
     delivery_timeout_seconds: float = 15.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from liveevents.api.auth import require_admin
 from liveevents.api.runtime import Runtime, get_runtime
+from liveevents.delivery.state import DeliveryState
 from liveevents.store.base import QuarantinedRecord, StoredEvent
 from liveevents.timestamps import normalize_timestamp
 
@@ -20,6 +22,17 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin)], tags=["inspection"])
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+class SubscriptionStats(BaseModel):
+    id: str
+    name: str
+    active: bool
+    delivered: int = Field(description="deliveries that succeeded")
+    failed: int = Field(description="deliveries given up on (retries exhausted, or no form in the format)")
+    retrying: int = Field(description="deliveries waiting for a retry")
+    backlog: int = Field(description="matching events stored and not yet handed to the destination")
+    cursor: int = Field(description="every matching event up to this sequence number is delivered or waiting for a retry")
 
 
 class Stats(BaseModel):
@@ -32,6 +45,7 @@ class Stats(BaseModel):
     newest_received_at: datetime | None
     streams: list[str]
     retention_days: float
+    subscriptions: list[SubscriptionStats]
 
 
 class Event(BaseModel):
@@ -84,6 +98,7 @@ async def stats(runtime: RuntimeDep) -> Stats:
         newest_received_at=counts.newest_received_at,
         streams=[stream.name for stream in streams],
         retention_days=runtime.settings.retention_days,
+        subscriptions=[SubscriptionStats(**asdict(stats)) for stats in await DeliveryState(runtime.store).stats()],
     )
 
 

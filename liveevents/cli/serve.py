@@ -45,12 +45,20 @@ def _run(settings: Settings, secrets: Secrets) -> int:
     from prometheus_client import CollectorRegistry
 
     from liveevents.api.app import create_app
+    from liveevents.api.jwks import jwks_router
     from liveevents.api.runtime import Runtime
+    from liveevents.api.subscriptions import subscriptions_router
+    from liveevents.delivery.service import DeliveryService
     from liveevents.store.factory import store_from_settings
 
     runtime = Runtime(settings=settings, secrets=secrets, store=store_from_settings(settings), registry=CollectorRegistry())
+    try:
+        delivery = DeliveryService(settings, runtime.store, runtime.registry)
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
+    app = create_app(runtime, routers=(subscriptions_router(delivery.subscriptions), jwks_router(delivery.keys)), tasks=(delivery.run,))
     config = uvicorn.Config(
-        create_app(runtime),
+        app,
         host=settings.host,
         port=settings.port,
         loop="uvloop",

@@ -8,7 +8,8 @@
 * ``http_<status>`` — the endpoint answered with a non-2xx status (3xx included: redirects are
   not followed, as Svix does, since a POST body must not wander to another host);
 * ``sqs:<Code>`` — an SQS error code (whole call or one entry);
-* ``aws_credentials``, ``invalid_url`` — configuration problems on our side.
+* ``aws_credentials``, ``invalid_url`` — configuration problems on our side;
+* ``encoding`` — the event has no form in the subscription's format (nothing was sent).
 
 ``retryable`` is false only when resending the same bytes to the same place cannot succeed
 (an SQS entry refused as the sender's fault, an unusable URL); everything else — including

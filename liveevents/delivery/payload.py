@@ -16,11 +16,15 @@ caliper                 the envelope JSON                      application/json
 A :class:`Payload` is plain data (bytes and strings) so the store can keep it with the
 delivery and every retry sends identical bytes: identical JWT ``jti``/``iat`` and signature,
 identical Caliper ``sendTime`` (``delivery.md`` §4.2).
+
+What a payload depends on besides the event is its :class:`Variant` (format, token redaction,
+signed or not): subscriptions of one variant can share one rendered and signed payload per
+event (:meth:`PayloadEncoder.render`), each then taking its own form of it (:meth:`PayloadEncoder.adapt`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -30,9 +34,9 @@ from liveevents.caliper.envelope import CaliperTransformer, Profile
 from liveevents.canvas.message import canvas_message
 from liveevents.canvas.record import CanvasEvent
 from liveevents.delivery.signing import Signer
-from liveevents.delivery.subscription import Subscription
+from liveevents.delivery.subscription import MessageFormat, Subscription
 
-__all__ = ["EncodingError", "Payload", "PayloadEncoder"]
+__all__ = ["EncodingError", "Payload", "PayloadEncoder", "Variant"]
 
 JSON = "application/json"
 JWT = "application/jwt"
@@ -52,11 +56,30 @@ class Payload:
     partition_key: str
 
 
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """What a subscription's payloads depend on besides the event."""
+
+    format: MessageFormat
+    redact_tokens: bool
+    signed: bool  # a JWT (https with jwt_body raw or quoted), else the message JSON
+
+    @classmethod
+    def of(cls, subscription: Subscription) -> Variant:
+        signed = subscription.delivery_method == "https" and subscription.jwt_body != "unsigned"
+        return cls(subscription.format, subscription.redact_tokens, signed)
+
+
 class EncodingError(ValueError):
     """The event has no form in the subscription's format (e.g. a Caliper field it lacks).
 
-    Retrying cannot help: the delivery fails permanently with this message.
+    Retrying cannot help: the delivery fails permanently with this message.  ``event_id`` is
+    the event's id ('' when the stored record cannot even be read).
     """
+
+    def __init__(self, message: str, *, event_id: str = "") -> None:
+        super().__init__(message)
+        self.event_id = event_id
 
 
 class PayloadEncoder:
@@ -74,27 +97,34 @@ class PayloadEncoder:
             for redact in (True, False)
         }
 
-    def message(self, event: CanvasEvent, subscription: Subscription, *, now: datetime) -> dict[str, Any]:
-        """The event in the subscription's format (``now`` is the Caliper ``sendTime``)."""
+    def message(self, event: CanvasEvent, variant: Variant, *, now: datetime) -> dict[str, Any]:
+        """The event in the variant's format (``now`` is the Caliper ``sendTime``)."""
         try:
-            if subscription.format == "caliper":
-                return self._caliper[subscription.redact_tokens].envelope(event, now)
-            return canvas_message(event, redact_tokens=subscription.redact_tokens)
+            if variant.format == "caliper":
+                return self._caliper[variant.redact_tokens].envelope(event, now)
+            return canvas_message(event, redact_tokens=variant.redact_tokens)
         except ValueError as error:  # RecordError, UnmappedEventError: facts of the event
-            raise EncodingError(f"{event.event_name} event has no {subscription.format} form: {error}") from error
+            raise EncodingError(f"{event.event_name} event has no {variant.format} form: {error}", event_id=event.event_id) from error
 
     def encode(self, event: CanvasEvent, subscription: Subscription, *, now: datetime) -> Payload:
         """The payload of ``event`` for ``subscription``, signed now if the subscription wants a JWT."""
+        return self.adapt(self.render(event, Variant.of(subscription), now=now), subscription)
+
+    def render(self, event: CanvasEvent, variant: Variant, *, now: datetime) -> Payload:
+        """The payload every subscription of ``variant`` can send: the compact JWS
+        (``application/jwt``) when signed, else the message JSON."""
         event_id = event.event_id
-        message = self.message(event, subscription, now=now)
-        body, content_type = self._body(message, subscription, event_id=event_id, now=now)
+        message = self.message(event, variant, now=now)
+        if variant.signed:
+            body, content_type = self.signer.sign(message, event_id=event_id, issued_at=int(now.timestamp())), JWT
+        else:
+            body, content_type = orjson.dumps(message), JSON
         user_id = event.metadata.get("user_id")
         return Payload(event_id, body, content_type, str(user_id) if user_id not in (None, "") else event_id)
 
-    def _body(self, message: dict[str, Any], subscription: Subscription, *, event_id: str, now: datetime) -> tuple[bytes, str]:
-        if subscription.delivery_method != "https" or subscription.jwt_body == "unsigned":
-            return orjson.dumps(message), JSON
-        token = self.signer.sign(message, event_id=event_id, issued_at=int(now.timestamp()))
-        if subscription.jwt_body == "quoted":
-            return b'"' + token + b'"', JSON
-        return token, JWT
+    @staticmethod
+    def adapt(payload: Payload, subscription: Subscription) -> Payload:
+        """``subscription``'s form of a rendered payload: the JWT as a JSON string for ``quoted``."""
+        if subscription.jwt_body == "quoted" and payload.content_type == JWT:
+            return replace(payload, body=b'"' + payload.body + b'"', content_type=JSON)
+        return payload

@@ -33,6 +33,7 @@ __all__ = [
     "RetryProfile",
     "Subscription",
     "SubscriptionError",
+    "field_problems",
     "parse_subscription",
 ]
 
@@ -82,12 +83,14 @@ class FieldProblem:
 class SubscriptionError(ValueError):
     """Invalid subscription input; ``problems`` lists every broken rule."""
 
+    subject = "subscription"
+
     def __init__(self, problems: Iterable[FieldProblem]) -> None:
         self.problems = tuple(problems)
-        super().__init__("invalid subscription: " + "; ".join(map(str, self.problems)))
+        super().__init__(f"invalid {self.subject}: " + "; ".join(map(str, self.problems)))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"error": "invalid subscription", "problems": [problem.as_dict() for problem in self.problems]}
+        return {"error": f"invalid {self.subject}", "problems": [problem.as_dict() for problem in self.problems]}
 
 
 def _broken(rule: str, allowed: Iterable[str] = ()) -> PydanticCustomError:
@@ -262,13 +265,18 @@ def _validate(data: dict[str, Any], *, allow_http: bool, problems: list[FieldPro
     try:
         subscription = Subscription.model_validate(data, context={"allow_http": allow_http})
     except ValidationError as error:
-        raise SubscriptionError([*problems, *map(_problem, error.errors(include_url=False))]) from None
+        raise SubscriptionError([*problems, *field_problems(error, Subscription)]) from None
     if problems:
         raise SubscriptionError(problems)
     return subscription
 
 
-def _problem(error: Any) -> FieldProblem:
+def field_problems(error: ValidationError, model: type[BaseModel]) -> list[FieldProblem]:
+    """The problems of a pydantic validation ``error`` of ``model`` (secret values hidden)."""
+    return [_problem(detail, tuple(model.model_fields)) for detail in error.errors(include_url=False)]
+
+
+def _problem(error: Any, fields: tuple[str, ...]) -> FieldProblem:
     field = ".".join(str(part) for part in error["loc"])
     value = None if error["type"] == "missing" else error["input"]
     if field.split(".")[0] in SECRET_FIELDS and value is not None:
@@ -279,7 +287,7 @@ def _problem(error: Any) -> FieldProblem:
             rule = "required"
         case "extra_forbidden":
             rule = "unknown field"
-            return FieldProblem(field, value, rule, tuple(Subscription.model_fields))
+            return FieldProblem(field, value, rule, fields)
         case _:
             rule = error["msg"]
     return FieldProblem(field, value, rule, tuple(ctx.get("allowed", ())))

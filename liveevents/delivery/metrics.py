@@ -1,0 +1,68 @@
+"""Prometheus metrics of delivery, per subscription (label ``subscription`` = its id).
+
+Counters and the latency histogram count what this process did; the gauges (backlog,
+retrying) describe the subscriptions this node delivers, refreshed every lease cycle.  The
+store-wide figures per subscription are in ``GET /api/v1/stats``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+__all__ = ["DeliveryMetrics", "SubscriptionMetrics"]
+
+# From a loopback webhook (milliseconds) to an event retried after a day-long outage.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 6 * 3600, 86400)
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionMetrics:
+    """One subscription's metric children, looked up once (label look-ups cost per event)."""
+
+    delivered: Counter
+    retried: Counter
+    failed: Counter
+    latency: Histogram
+
+
+class DeliveryMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.deliveries = Counter(
+            "liveevents_deliveries",
+            "Deliveries by outcome: delivered; retried (a failed attempt queued for a retry); failed (given up, or no form in the format)",
+            ["subscription", "outcome"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "liveevents_delivery_latency_seconds",
+            "From the event's arrival in the log to its delivery (first attempt or retry)",
+            ["subscription"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.backlog = Gauge(
+            "liveevents_delivery_backlog", "Matching events stored and not yet handed to the destination", ["subscription"], registry=registry
+        )
+        self.retrying = Gauge("liveevents_deliveries_retrying", "Deliveries waiting for a retry", ["subscription"], registry=registry)
+
+    def of(self, subscription_id: str) -> SubscriptionMetrics:
+        return SubscriptionMetrics(
+            self.deliveries.labels(subscription_id, "delivered"),
+            self.deliveries.labels(subscription_id, "retried"),
+            self.deliveries.labels(subscription_id, "failed"),
+            self.latency.labels(subscription_id),
+        )
+
+    def set_gauges(self, subscription_id: str, *, backlog: int, retrying: int) -> None:
+        self.backlog.labels(subscription_id).set(backlog)
+        self.retrying.labels(subscription_id).set(retrying)
+
+    def forget_gauges(self, subscription_id: str) -> None:
+        """The subscription is no longer delivered here (moved, deactivated or deleted)."""
+        for gauge in (self.backlog, self.retrying):
+            try:
+                gauge.remove(subscription_id)
+            except KeyError:
+                pass
