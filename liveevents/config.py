@@ -84,7 +84,7 @@ class Settings:
     # Per subscription: concurrent requests (connections), and events between the durable
     # cursor and the newest event sent (in flight or awaiting a commit).
     delivery_connections: int = 16
-    delivery_window: int = 512
+    delivery_window: int = 2048
     # Threads that render and sign payloads (RSA signing releases the GIL); 0: one per CPU.
     signing_threads: int = 0
     # Retry schedules (seconds before retry 1, 2, ...) of the two profiles, and their jitter.

@@ -82,7 +82,7 @@ class DeliveryService:
         self.subscriptions = Subscriptions(self.state, allow_http=settings.allow_http, changed=self.changed)
         try:
             self.encoder = PayloadEncoder(
-                Signer(self.keys, issuer=settings.issuer),
+                Signer(self.keys, issuer=settings.issuer, recheck_seconds=1.0),
                 caliper_profile=settings.caliper_profile,  # type: ignore[arg-type]
                 canvas_domain=settings.canvas_domain or None,
             )

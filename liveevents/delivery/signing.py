@@ -57,20 +57,31 @@ def compact_jws(claims: Mapping[str, Any], key: SigningKey) -> bytes:
 class Signer:
     """Signs messages with the key store's current key and the configured issuer.
 
-    The key set is looked up per message (a ``stat`` when unchanged), so a rotation done by
-    another process takes effect at the next message.
+    The key set is looked up again (a ``stat`` when unchanged) once ``recheck_seconds`` have
+    passed — by default at every message — so a rotation done by another process takes
+    effect that soon.  The next key is published a rotation period before it signs, so
+    consumers are never surprised by the delay.  Safe to use from several threads.
     """
 
-    def __init__(self, keys: KeyStore, *, issuer: str) -> None:
+    def __init__(self, keys: KeyStore, *, issuer: str, recheck_seconds: float = 0.0) -> None:
         self.keys = keys
         self.issuer = issuer
+        self._recheck = recheck_seconds
+        self._current: tuple[float, SigningKey] | None = None  # (checked at, key)
 
     def sign(self, message: Mapping[str, Any], *, event_id: str, issued_at: int | None = None) -> bytes:
         """The compact JWS of ``message``; ``issued_at`` defaults to now (Unix seconds)."""
         claims = jwt_claims(
             message, issuer=self.issuer, event_id=event_id, issued_at=int(time.time()) if issued_at is None else issued_at
         )
-        return compact_jws(claims, self.keys.keys().current)
+        return compact_jws(claims, self._key())
+
+    def _key(self) -> SigningKey:
+        now = time.monotonic()
+        current = self._current
+        if current is None or now - current[0] >= self._recheck:
+            current = self._current = (now, self.keys.keys().current)
+        return current[1]
 
 
 def signing_rate(key: SigningKey, claims: Mapping[str, Any], *, seconds: float = 1.0) -> float:

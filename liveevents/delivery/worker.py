@@ -60,7 +60,7 @@ log = logging.getLogger("liveevents.delivery")
 
 @dataclass(frozen=True, slots=True)
 class WorkerOptions:
-    window: int = 512
+    window: int = 2048
     read_batch: int = 500
     retry_batch: int = 100
     pause_after_failures: int = 20
