@@ -18,6 +18,9 @@ _COMMANDS: dict[str, str] = {
     "validate": "liveevents.cli.validate:validate",
     "serve": "liveevents.cli.serve:serve",
     "events": "liveevents.cli.events:events",
+    "subscriptions": "liveevents.cli.subscriptions:subscriptions",
+    "replay": "liveevents.cli.replay:replay",
+    "keys": "liveevents.cli.keys:keys",
 }
 
 

@@ -9,60 +9,28 @@ dir's ``secrets.json``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import click
-import httpx
 import orjson
 
-from liveevents.config import ConfigError, load_settings, read_secret
+from liveevents.cli.client import ApiClient, api_options
 
 __all__ = ["events"]
 
 
-@dataclass(frozen=True, slots=True)
-class _Api:
-    url: str
-    token: str
-
-    def get(self, path: str, **params: Any) -> Any:
-        query = {name: value for name, value in params.items() if value not in (None, ())}
-        try:
-            response = httpx.get(self.url + path, params=query, headers={"Authorization": f"Bearer {self.token}"}, timeout=30)
-        except httpx.TransportError as error:
-            raise click.ClickException(f"cannot reach liveevents at {self.url} ({error}); is 'liveevents serve' running?") from None
-        if response.status_code == 401:
-            raise click.ClickException("the admin token was refused (set LIVEEVENTS_ADMIN_TOKEN or --token)")
-        if response.status_code >= 400:
-            detail = response.json().get("detail", response.text) if response.headers.get("content-type", "").startswith("application/json") else response.text
-            raise click.ClickException(f"{path}: HTTP {response.status_code}: {detail}")
-        return response.json()
-
-
 @click.group()
-@click.option("--url", envvar="LIVEEVENTS_URL", default=None, help="Service URL [default: from the service settings, http://127.0.0.1:8080].")
-@click.option("--token", default=None, help="Admin token [default: LIVEEVENTS_ADMIN_TOKEN, else <data dir>/secrets.json].")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="The service's data dir (for its settings and token).")
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="The service's TOML settings file.")
+@api_options
 @click.pass_context
-def events(context: click.Context, url: str | None, token: str | None, data_dir: Path | None, config_file: Path | None) -> None:
+def events(context: click.Context, api: ApiClient) -> None:
     """Inspect the event log and the quarantine of a running service."""
-    try:
-        settings = load_settings({"data_dir": data_dir}, config_file=config_file)
-    except ConfigError as error:
-        raise click.UsageError(str(error)) from None
-    token = token or read_secret("admin_token", settings.data_dir)
-    if not token:
-        raise click.UsageError(f"no admin token: set LIVEEVENTS_ADMIN_TOKEN, pass --token, or point --data-dir at the service's data dir (looked in {settings.data_dir})")
-    context.obj = _Api((url or settings.endpoint_url).rstrip("/"), token)
+    context.obj = api
 
 
 @events.command()
 @click.option("--name", "names", multiple=True, help="Only these event names (repeatable).")
 @click.pass_obj
-def count(api: _Api, names: tuple[str, ...]) -> None:
+def count(api: ApiClient, names: tuple[str, ...]) -> None:
     """Count stored events (by name) and quarantined records."""
     stats = api.get("/api/v1/stats")
     by_name = {name: number for name, number in stats["events_by_name"].items() if not names or name in names}
@@ -83,7 +51,7 @@ def _line(event: dict[str, Any]) -> str:
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new events as they arrive.")
 @click.option("--json", "as_json", is_flag=True, help="Print each event as one JSON line (with the record).")
 @click.pass_obj
-def tail(api: _Api, lines: int, names: tuple[str, ...], follow: bool, as_json: bool) -> None:
+def tail(api: ApiClient, lines: int, names: tuple[str, ...], follow: bool, as_json: bool) -> None:
     """Show the newest events (sequence, event time, name, partition key)."""
 
     def emit(event: dict[str, Any]) -> None:
@@ -106,7 +74,7 @@ def tail(api: _Api, lines: int, names: tuple[str, ...], follow: bool, as_json: b
 @events.command()
 @click.argument("sequence", type=int)
 @click.pass_obj
-def show(api: _Api, sequence: int) -> None:
+def show(api: ApiClient, sequence: int) -> None:
     """Print one event (its log entry and the record as received) as JSON."""
     click.echo(orjson.dumps(api.get(f"/api/v1/events/{sequence}"), option=orjson.OPT_INDENT_2).decode())
 
@@ -116,7 +84,7 @@ def show(api: _Api, sequence: int) -> None:
 @click.option("--after", default=None, help="Cursor: records with an id greater than this.")
 @click.option("--json", "as_json", is_flag=True, help="Print each record as one JSON line (with its bytes).")
 @click.pass_obj
-def quarantine(api: _Api, limit: int, after: str | None, as_json: bool) -> None:
+def quarantine(api: ApiClient, limit: int, after: str | None, as_json: bool) -> None:
     """List quarantined records with the reason each was rejected."""
     page = api.get("/api/v1/quarantine", limit=max(1, min(limit, 1000)), after=after)
     for record in page["records"]:
