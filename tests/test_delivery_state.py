@@ -1,0 +1,237 @@
+"""The delivery tables on both stores (SQLite, PostgreSQL): subscriptions and their cursor,
+lease-guarded progress, deliveries awaiting a retry with their bytes, the attempt log,
+replays, leases shared between nodes, stats and retention."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+
+from liveevents.delivery.outcome import Delivered, Failed
+from liveevents.delivery.payload import Payload
+from liveevents.delivery.policy import Health
+from liveevents.delivery.state import DeliveryState, FirstFailure, Progress, ReplayProgress, RetryResult
+from liveevents.delivery.subscription import parse_subscription
+from liveevents.store.sql import now_ms
+from tests.test_store_log import Store, event, make_store, postgres_url, run  # noqa: F401  (fixtures)
+
+NODE, OTHER = "node-a:8080", "node-b:8080"
+LEASE_MS = 60_000
+
+
+def webhook(name: str = "warehouse", **fields: object) -> object:
+    return parse_subscription(
+        {"name": name, "delivery_method": "https", "url": "https://hooks.uni-example.org/canvas", "event_types": ["logged_in", "grade_change"], **fields}
+    )
+
+
+def failure(sequence: int, *, next_attempt_ms: int | None, body: bytes = b"eyJ.signed.once", attempts: int = 1) -> FirstFailure:
+    payload = None if attempts == 0 else Payload(f"00000000-0000-4000-8000-{sequence:012d}", body, "application/jwt", "user-7")
+    outcome = Failed("encoding", "no caliper form", retryable=False) if attempts == 0 else Failed("http_503", "HTTP 503 Service Unavailable", status_code=503, elapsed=0.25)
+    return FirstFailure(sequence, f"00000000-0000-4000-8000-{sequence:012d}", "logged_in", 1_700_000_000_000, "live", payload, outcome, now_ms(), next_attempt_ms, attempts)
+
+
+def test_a_new_subscription_starts_after_the_events_already_stored(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
+        await store.append([event("logged_in"), event("grade_change")])
+        state = DeliveryState(store)
+        record = await state.create(webhook(jwt_body="quoted"))
+        assert (record.cursor, record.version, record.delivered, record.failed) == (2, 1, 0, 0)
+        assert record.health == Health() and record.lease_owner is None
+        [listed] = await state.list()
+        assert listed.subscription == record.subscription and listed.subscription.jwt_body == "quoted"
+        await store.append([event("logged_in"), event("asset_accessed"), event("grade_change")])
+        [stats] = await state.stats()
+        assert (stats.backlog, stats.cursor, stats.retrying, stats.active) == (2, 2, 0, True)
+
+    run(check, make_store)
+
+
+def test_secrets_are_stored_for_delivery(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
+        state = DeliveryState(store)
+        created = await state.create(
+            parse_subscription({"name": "lrs", "delivery_method": "caliper", "url": "https://lrs.uni-example.org/caliper", "event_types": ["logged_in"], "bearer_token": "lrs-token-8812"})
+        )
+        stored = await state.get(created.id)
+        assert stored is not None and stored.subscription.bearer_token is not None
+        assert stored.subscription.bearer_token.get_secret_value() == "lrs-token-8812"
+        assert "lrs-token-8812" not in repr(stored)
+
+    run(check, make_store)
+
+
+def test_leases_split_subscriptions_between_live_nodes(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
+        state = DeliveryState(store)
+        ids = [(await state.create(webhook(f"s{number}"))).id for number in range(4)]
+        inactive = await state.create(webhook("off", active=False))
+        first = await state.lease_cycle(NODE, LEASE_MS)
+        assert sorted(record.id for record in first.owned) == sorted(ids) and first.share == 4
+        # A second node: the share halves; the first node's leases are still valid.
+        second = await state.lease_cycle(OTHER, LEASE_MS)
+        assert (second.owned, second.share) == ([], 2)
+        again = await state.lease_cycle(NODE, LEASE_MS)
+        assert again.share == 2 and len(again.owned) == 4  # giving up the surplus is the service's move
+        await state.release(NODE, [record.id for record in again.owned[2:]])
+        second = await state.lease_cycle(OTHER, LEASE_MS)
+        assert sorted(record.id for record in second.owned) == sorted(record.id for record in again.owned[2:])
+        assert inactive.id not in {record.id for record in second.owned}
+        assert (await state.lease_cycle(NODE, LEASE_MS)).share == 2  # stable: nobody claims more
+
+    run(check, make_store)
+
+
+def test_a_dead_nodes_subscriptions_move_once_its_leases_expire(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
+        state = DeliveryState(store)
+        ids = sorted([(await state.create(webhook(f"s{number}"))).id for number in range(3)])
+        assert sorted(record.id for record in (await state.lease_cycle(NODE, 50)).owned) == ids
+        assert (await state.lease_cycle(OTHER, LEASE_MS)).owned == []  # A's leases still run
+        await asyncio.sleep(0.1)  # A stops renewing; its heartbeat ages out with its leases
+        taken = await state.lease_cycle(OTHER, 50)
+        assert sorted(record.id for record in taken.owned) == ids
+        # A comes back: its writes for what it held are refused now.
+        lost = await state.commit(NODE, {ids[0]: Progress(cursor=99, delivered=5)})
+        assert lost == {ids[0]}
+        record = await state.get(ids[0])
+        assert record is not None and (record.cursor, record.delivered, record.lease_owner) == (0, 0, OTHER)
+
+    run(check, make_store)
+
+
+def test_progress_moves_the_cursor_and_keeps_failed_deliveries_with_their_bytes(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
+        state = DeliveryState(store)
+        record = await state.create(webhook())
+        await state.lease_cycle(NODE, LEASE_MS)
+        due_now = now_ms() - 1
+        progress = Progress(cursor=40, delivered=37, failed=1, health=Health(warned=True))
+        progress.failures += [failure(12, next_attempt_ms=due_now), failure(31, next_attempt_ms=due_now + 3_600_000), failure(35, next_attempt_ms=None, attempts=0)]
+        assert await state.commit(NODE, {record.id: progress}) == set()
+
+        stored = await state.get(record.id)
+        assert stored is not None and (stored.cursor, stored.delivered, stored.failed, stored.health) == (40, 37, 1, Health(warned=True))
+        listed = await state.deliveries(record.id, state=None, after=0, limit=10)
+        assert [(d.sequence, d.state, d.attempts, d.last_error) for d in listed] == [
+            (12, "pending", 1, "http_503"),
+            (31, "pending", 1, "http_503"),
+            (35, "failed", 0, "encoding"),
+        ]
+        assert listed[0].last_status == 503 and listed[0].last_detail == "HTTP 503 Service Unavailable"
+        assert listed[2].first_attempt_at is None and listed[2].next_attempt_at is None
+        assert [d.sequence for d in await state.deliveries(record.id, state="failed", after=0, limit=10)] == [35]
+
+        [due] = await state.due(record.id, limit=10)  # only the one whose time has come
+        assert (due.sequence, due.attempts, due.payload.body, due.payload.content_type) == (12, 1, b"eyJ.signed.once", "application/jwt")
+        assert due.payload.event_id == "00000000-0000-4000-8000-000000000012" and due.payload.partition_key == "user-7"
+        assert await state.next_due_ms(record.id) == due_now
+
+        # Second attempt fails, third succeeds: the row goes, the attempt log stays complete until then.
+        retry = Failed("timeout", "no answer within 15 s", elapsed=15.0)
+        await state.commit(NODE, {record.id: Progress(retries=[RetryResult(due.id, 2, retry, now_ms(), now_ms() + 60_000)])})
+        found = await state.delivery(record.id, due.id)
+        assert found is not None
+        delivery, attempts = found
+        assert (delivery.attempts, delivery.last_error, delivery.last_status) == (2, "timeout", None)
+        assert [(a.attempt, a.error, a.status, a.elapsed_ms) for a in attempts] == [(1, "http_503", 503, 250), (2, "timeout", None, 15000)]
+        await state.commit(NODE, {record.id: Progress(delivered=1, retries=[RetryResult(due.id, 3, Delivered(0.01, 200), now_ms(), None)])})
+        assert await state.delivery(record.id, due.id) is None
+        assert (await state.get(record.id)).delivered == 38  # type: ignore[union-attr]
+
+        # Given up after the last retry: failed, listable, never due again.
+        [later] = [d for d in listed if d.sequence == 31]
+        await state.commit(NODE, {record.id: Progress(failed=1, retries=[RetryResult(later.id, 2, retry, now_ms(), None)])})
+        assert [(d.sequence, d.state) for d in await state.deliveries(record.id, state="failed", after=0, limit=10)] == [(31, "failed"), (35, "failed")]
+        assert await state.next_due_ms(record.id) is None
+        # An operator's retry makes it due again; an event with nothing to send cannot be.
+        assert await state.retry_now(record.id, later.id) == 1
+        assert [d.id for d in await state.due(record.id, limit=10)] == [later.id]
+        assert await state.retry_now(record.id, listed[2].id) == 0
+
+    run(check, make_store)
+
+
+def test_replacing_a_subscription_is_guarded_by_its_version(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
+        state = DeliveryState(store)
+        record = await state.create(webhook())
+        deactivated = await state.replace(record, record.subscription.model_copy(update={"active": False}), reason="deactivated by the operator")
+        assert deactivated is not None and deactivated.version == 2 and not deactivated.subscription.active
+        assert deactivated.deactivated_reason == "deactivated by the operator" and deactivated.deactivated_at is not None
+        assert await state.replace(record, record.subscription, reason=None) is None  # stale version
+        reactivated = await state.replace(deactivated, deactivated.subscription.model_copy(update={"active": True}))
+        assert reactivated is not None and reactivated.subscription.active
+        assert (reactivated.deactivated_reason, reactivated.deactivated_at, reactivated.health) == (None, None, Health())
+        assert reactivated.cursor == record.cursor  # reactivation resumes where it stopped
+
+    run(check, make_store)
+
+
+def test_a_worker_deactivates_its_subscription_and_releases_it(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
+        state = DeliveryState(store)
+        record = await state.create(webhook())
+        await state.lease_cycle(NODE, LEASE_MS)
+        await state.commit(NODE, {record.id: Progress(cursor=7, deactivate="no successful delivery since ... (5 d; limit 5 d)")})
+        stored = await state.get(record.id)
+        assert stored is not None and not stored.subscription.active and stored.lease_owner is None
+        assert (stored.cursor, stored.version, stored.deactivated_reason) == (7, 2, "no successful delivery since ... (5 d; limit 5 d)")
+        assert (await state.lease_cycle(NODE, LEASE_MS)).owned == []
+
+    run(check, make_store)
+
+
+def test_replays_cover_the_log_up_to_the_cursor_when_requested(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
+        state = DeliveryState(store)
+        record = await state.create(webhook())
+        await state.lease_cycle(NODE, LEASE_MS)
+        await state.commit(NODE, {record.id: Progress(cursor=120)})
+        replay = await state.create_replay(record.id, since="2024-03-01T00:00:00.000Z", until=None, event_types=["logged_in"])
+        assert replay is not None and (replay.end_sequence, replay.position, replay.state, replay.event_types) == (120, 0, "running", ["logged_in"])
+        assert await state.create_replay("no-such-id", since="2024-03-01T00:00:00.000Z", until=None, event_types=[]) is None
+        await state.commit(NODE, {record.id: Progress(replays={replay.id: ReplayProgress(60, delivered=10, queued=2)})})
+        await state.commit(NODE, {record.id: Progress(replays={replay.id: ReplayProgress(120, delivered=5, failed=1, done=True)})})
+        done = await state.replay(record.id, replay.id)
+        assert done is not None and (done.position, done.state, done.delivered, done.queued, done.failed) == (120, "done", 15, 2, 1)
+        assert done.finished_at is not None
+        assert await state.replays(record.id, running_only=True) == []
+        assert (await state.get(record.id)).cursor == 120  # type: ignore[union-attr]
+
+    run(check, make_store)
+
+
+def test_delete_removes_everything_of_the_subscription(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
+        state = DeliveryState(store)
+        kept, deleted = await state.create(webhook("kept")), await state.create(webhook("deleted"))
+        await state.lease_cycle(NODE, LEASE_MS)
+        for record in (kept, deleted):
+            progress = Progress()
+            progress.failures.append(failure(3, next_attempt_ms=now_ms()))
+            await state.commit(NODE, {record.id: progress})
+        assert await state.delete(deleted.id) and not await state.delete(deleted.id)
+        assert [record.id for record in await state.list()] == [kept.id]
+        assert await state.pending_counts() == {kept.id: 1}
+        # The worker of a deleted subscription cannot write for it any more.
+        assert await state.commit(NODE, {deleted.id: Progress(cursor=9)}) == {deleted.id}
+
+    run(check, make_store)
+
+
+def test_retention_purges_given_up_deliveries_and_old_attempts(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
+        state = DeliveryState(store)
+        record = await state.create(webhook())
+        await state.lease_cycle(NODE, LEASE_MS)
+        progress = Progress()
+        progress.failures += [failure(1, next_attempt_ms=None), failure(2, next_attempt_ms=now_ms() + 60_000)]
+        await state.commit(NODE, {record.id: progress})
+        assert await state.purge(now_ms() - 60_000) == 0
+        assert await state.purge(now_ms() + 1) == 3  # the failed delivery and both first attempts
+        assert [(d.sequence, d.state) for d in await state.deliveries(record.id, state=None, after=0, limit=10)] == [(2, "pending")]
+
+    run(check, make_store)
