@@ -76,8 +76,12 @@ class Subscriptions:
         return await self._change(subscription_id, lambda record: record.subscription.patched(changes, allow_http=self.allow_http))
 
     async def set_active(self, subscription_id: str, active: bool) -> SubscriptionRecord:
-        """Activate (delivery resumes from the cursor: nothing is skipped) or deactivate."""
-        return await self._change(subscription_id, lambda record: record.subscription.model_copy(update={"active": active}))
+        """Activate (delivery resumes from the cursor: nothing is skipped, and the pending
+        retries are due at once: the destination is presumably fixed) or deactivate."""
+        record = await self._change(subscription_id, lambda record: record.subscription.model_copy(update={"active": active}))
+        if active:
+            await self.state.retry_now(subscription_id)
+        return record
 
     async def _change(self, subscription_id: str, change: Callable[[SubscriptionRecord], Any]) -> SubscriptionRecord:
         for _ in range(_UPDATE_ATTEMPTS):  # a worker may change the row meanwhile (a deactivation): read again

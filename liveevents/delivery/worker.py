@@ -185,7 +185,7 @@ class SubscriptionWorker:
             for task in self._background:
                 task.cancel()
         if self.deactivation is not None and self._deactivation_saved:
-            self._context.notify(self.subscription, self.deactivation)
+            self._context.notify(self.subscription.model_copy(update={"active": False}), self.deactivation)
 
     def stop(self, *, commit: bool = True) -> None:
         """Stop reading and sending; ``commit=False`` when the lease is lost (another node

@@ -77,11 +77,13 @@ class Script:
 class LoopbackServer:
     """``with LoopbackServer({"/hook": handler}) as server: server.url("/hook")``."""
 
-    def __init__(self, routes: Mapping[str, Handler]) -> None:
+    def __init__(self, routes: Mapping[str, Handler], *, port: int = 0) -> None:
+        """``port``: 0 for a free one; a given port lets a test start the server where a
+        subscription already points (an endpoint that refused connections comes up)."""
         self.routes = dict(routes)
         self.requests: list[Request] = []
         self._changed = threading.Condition()
-        self._server = _QuietServer(("127.0.0.1", 0), _handler_class(self))
+        self._server = _QuietServer(("127.0.0.1", port), _handler_class(self))
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="loopback-server", daemon=True
         )
