@@ -127,6 +127,9 @@ class LoopbackServer:
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # a handler asleep in a slow reply must not block shutdown
+    # socketserver's default listen backlog is 5: a sender opening its connection pool at once
+    # would see dropped SYNs retransmitted a second later.
+    request_queue_size = 128
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a client that gave up (timeout test) breaks the pipe: expected, not news
