@@ -29,6 +29,8 @@ class Dispatcher:
     async def deliver(self, subscription: Subscription, payloads: Sequence[Payload]) -> list[Outcome]:
         if subscription.delivery_method == "sqs":
             return await self.sqs.send(subscription, payloads)
+        if len(payloads) == 1:  # the live stream's usual call: no gather to set up
+            return [await self.http.send(subscription, payloads[0])]
         return list(await asyncio.gather(*(self.http.send(subscription, payload) for payload in payloads)))
 
     async def forget(self, subscription_id: str) -> None:
