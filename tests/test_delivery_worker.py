@@ -18,8 +18,10 @@ from prometheus_client import CollectorRegistry
 
 from liveevents.canvas.record import parse_record
 from liveevents.config import Settings
+from liveevents.delivery.keys import KeyStore
 from liveevents.delivery.service import DeliveryService
 from liveevents.delivery.state import SubscriptionRecord
+from liveevents.delivery.subscription import SubscriptionError
 from liveevents.store.base import NewEvent
 from liveevents.store.sqlite import SQLiteStore
 from tests.receivers.consumers import Collector
@@ -279,5 +281,30 @@ def test_a_worker_that_lost_its_lease_stops_without_writing(tmp_path: Path, serv
             await harness.put(logged_in(4))
             await asyncio.sleep(0.6)
             assert len(server.received("/ok")) == 3  # this node stopped delivering it
+
+    asyncio.run(main())
+
+
+def test_plain_http_to_other_hosts_only_when_allowed(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with service(tmp_path) as harness:
+            with pytest.raises(SubscriptionError) as refused:
+                await harness.subscribe("http://hooks.uni-example.org/canvas")
+            assert [problem.field for problem in refused.value.problems] == ["url"]
+        async with service(tmp_path, allow_http=True) as harness:
+            created = await harness.subscribe("http://hooks.uni-example.org/canvas")
+            assert created.subscription.url == "http://hooks.uni-example.org/canvas"
+
+    asyncio.run(main())
+
+
+def test_keys_rotate_when_due(tmp_path: Path) -> None:
+    async def main() -> None:
+        keys = KeyStore(tmp_path / "keys")
+        first = keys.keys()
+        async with service(tmp_path, key_rotation_days=0.5 / 86400, purge_interval_seconds=0.2):
+            await asyncio.sleep(1.0)
+        rotated = keys.keys()
+        assert rotated.rotated_at > first.rotated_at and rotated.previous.kid != first.previous.kid
 
     asyncio.run(main())

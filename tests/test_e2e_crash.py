@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from liveevents.canvas.record import parse_record
-from tests.helpers.delivery import FAST_DELIVERY, jwt_payload, subscribe, wait_until
+from tests.helpers.delivery import FAST_DELIVERY, jwt_payload, put, subscribe, wait_until
 from tests.helpers.records import canvas_record
 from tests.helpers.service import ServedInstance
 from tests.receivers.server import LoopbackServer, Reply, Request
@@ -79,3 +79,24 @@ def _event_id(marker: str) -> str:
 
 def _lines(path: Path) -> int:
     return path.read_text().count("\n") if path.exists() else 0
+
+
+def test_sigterm_with_deliveries_in_flight_exits_cleanly_and_loses_nothing(tmp_path: Path) -> None:
+    arrived: Counter[str] = Counter()
+
+    def slow(request: Request) -> Reply:
+        arrived[request.headers["webhook-id"]] += 1
+        return Reply(200, delay=0.5)
+
+    records = [canvas_record(n, event_name="logged_in") for n in range(60)]
+    with LoopbackServer({"/hook": slow}) as server:
+        service = ServedInstance.start(tmp_path / "data", env={**FAST_DELIVERY, "LIVEEVENTS_DELIVERY_CONNECTIONS": "4"})
+        subscribe(service, name="slow", delivery_method="https", url=server.url("/hook"), event_types=["logged_in"])
+        put(service, records)
+        wait_until(lambda: len(arrived) >= 4)
+        started = time.monotonic()
+        assert service.stop(timeout=30) == 0
+        assert time.monotonic() - started < 10
+        assert len(arrived) < len(records)  # stopped mid-way
+        with ServedInstance.start(tmp_path / "data", port=service.port, env=FAST_DELIVERY):
+            wait_until(lambda: set(arrived) == {parse_record(record).event_id for record in records}, timeout=30)
