@@ -7,8 +7,10 @@ service through ``AWS_ENDPOINT_URL_SQS``) read with boto3."""
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,6 +25,7 @@ from tests.receivers.consumers import CaliperEndpoint, JwtWebhook
 from tests.receivers.events import course_completed, logged_in
 from tests.receivers.server import LoopbackServer
 from tests.receivers.sqs import CREDENTIALS, REGION, moto_sqs, receive, sqs_client
+from tests.receivers.tls import self_signed
 
 LRS_TOKEN = "lrs-bearer-5521"
 
@@ -34,7 +37,14 @@ def moto() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, moto: str) -> Iterator[ServedInstance]:
+def trusted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ssl.SSLContext]:
+    """A certificate the served instance trusts (its SSL_CERT_FILE), for HTTPS endpoints."""
+    return self_signed(tmp_path_factory.mktemp("tls"), "trusted")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, moto: str, trusted: tuple[Path, ssl.SSLContext]) -> Iterator[ServedInstance]:
+    tls = {"SSL_CERT_FILE": str(trusted[0])}
     aws = {
         "AWS_ENDPOINT_URL_SQS": moto,
         "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
@@ -44,7 +54,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, moto: str) -> Iterator[Serv
         "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
         "AWS_EC2_METADATA_DISABLED": "true",
     }
-    with ServedInstance.start(tmp_path_factory.mktemp("e2e") / "data", env={**FAST_DELIVERY, **aws}) as instance:
+    with ServedInstance.start(tmp_path_factory.mktemp("e2e") / "data", env={**FAST_DELIVERY, **aws, **tls}) as instance:
         yield instance
 
 
@@ -92,6 +102,23 @@ def test_webhooks_verify_every_jwt_against_the_served_jwks(served: ServedInstanc
     assert content_types == {"raw": {"application/jwt"}, "quoted": {"application/json"}, "unsigned": {"application/json"}}
     # Tokens were redacted in the Canvas message's URLs (the record has one).
     assert all("leaky" not in json.dumps(a.message) for consumer in consumers.values() for a in consumer.accepted)
+
+
+def test_https_endpoints_are_verified_over_real_tls(served: ServedInstance, trusted: tuple[Path, ssl.SSLContext], tmp_path: Path) -> None:
+    hook = JwtWebhook(served.url + "/.well-known/jwks.json", issuer=served.url)
+    _, stranger = self_signed(tmp_path, "stranger")  # a certificate nobody trusts
+    with LoopbackServer({"/hook": hook}, tls=trusted[1]) as server, LoopbackServer({"/hook": hook}, tls=stranger) as impostor:
+        assert server.url().startswith("https://")
+        good = subscribe(served, name="tls", delivery_method="https", url=server.url("/hook"), event_types=["logged_in"])
+        bad = subscribe(served, name="impostor", delivery_method="https", url=impostor.url("/hook"), event_types=["logged_in"])
+        records = [logged_in(n) for n in range(401, 406)]
+        put(served, records)
+        wait_until(lambda: len(hook.accepted) >= len(records))
+        pending = wait_until(lambda: served.admin_get(f"/api/v1/subscriptions/{bad['id']}/deliveries", state="pending")["deliveries"])
+    assert {accepted.message["jti"] for accepted in hook.accepted} == {event_id(record) for record in records}
+    assert hook.rejected == [] and impostor.received("/hook") == []
+    assert pending[0]["last_error"] == "connect" and "certificate" in pending[0]["last_detail"].lower()
+    assert good["url"].startswith("https://127.0.0.1:")
 
 
 def test_jwks_is_public_with_previous_current_and_next_keys(served: ServedInstance) -> None:

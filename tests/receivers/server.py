@@ -9,6 +9,7 @@ answers, dropped connections) in front of a handler, for "fails for a while, the
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections import deque
@@ -77,13 +78,18 @@ class Script:
 class LoopbackServer:
     """``with LoopbackServer({"/hook": handler}) as server: server.url("/hook")``."""
 
-    def __init__(self, routes: Mapping[str, Handler], *, port: int = 0) -> None:
+    def __init__(self, routes: Mapping[str, Handler], *, port: int = 0, tls: ssl.SSLContext | None = None) -> None:
         """``port``: 0 for a free one; a given port lets a test start the server where a
-        subscription already points (an endpoint that refused connections comes up)."""
+        subscription already points (an endpoint that refused connections comes up).
+        ``tls``: serve HTTPS with this server context (see :mod:`.tls`)."""
         self.routes = dict(routes)
         self.requests: list[Request] = []
         self._changed = threading.Condition()
         self._server = _QuietServer(("127.0.0.1", port), _handler_class(self))
+        self._scheme = "http"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+            self._scheme = "https"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="loopback-server", daemon=True
         )
@@ -93,7 +99,7 @@ class LoopbackServer:
         return self._server.server_address[1]
 
     def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self._scheme}://127.0.0.1:{self.port}{path}"
 
     def __enter__(self) -> LoopbackServer:
         self._thread.start()
