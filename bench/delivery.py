@@ -245,7 +245,7 @@ def main() -> None:
     finally:
         receiver.close()
 
-    print(f"delivery: Kinesis put_records -> liveevents serve (SQLite) -> HTTP receiver on loopback; raw RS256 JWT bodies")
+    print("delivery: Kinesis put_records -> liveevents serve (SQLite) -> HTTP receiver on loopback; raw RS256 JWT bodies")
     print(f"  signing ceiling (RS256, 2048-bit, one thread, same key): {signatures:,.0f} signatures/s")
     for subscriptions, ((deliveries, events), (p50, p99, worst, duplicates)) in results.items():
         print(f"  {subscriptions} subscription{'s' if subscriptions > 1 else ' '}:")

@@ -232,3 +232,19 @@ def test_deactivation_notice_is_logged_and_posted(server: LoopbackServer, caplog
     }
     assert LRS_TOKEN not in notice.request.body.decode() + caplog.text
     assert "subscription.deactivated" in caplog.text and "notification to http://127.0.0.1" in caplog.text
+
+
+def test_forget_closes_the_subscriptions_connections(server: LoopbackServer) -> None:
+    async def run() -> None:
+        sender = HttpSender()
+        subscription = webhook(server.url("/ok"))
+        try:
+            assert isinstance(await sender.send(subscription, payload(1)), Delivered)
+            await sender.forget(subscription.id)
+            assert isinstance(await sender.send(subscription, payload(2)), Delivered)
+        finally:
+            await sender.aclose()
+
+    asyncio.run(run())
+    first, second = server.received("/ok")
+    assert first.peer_port != second.peer_port  # a new pool, a new connection

@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-import pytest
-
 from liveevents.delivery.outcome import Delivered, Failed
 from liveevents.delivery.payload import Payload
 from liveevents.delivery.policy import Health
@@ -40,7 +38,7 @@ def test_a_new_subscription_starts_after_the_events_already_stored(make_store: C
         record = await state.create(webhook(jwt_body="quoted"))
         assert (record.cursor, record.version, record.delivered, record.failed) == (2, 1, 0, 0)
         assert record.health == Health() and record.lease_owner is None
-        [listed] = await state.list()
+        [listed] = await state.subscriptions()
         assert listed.subscription == record.subscription and listed.subscription.jwt_body == "quoted"
         await store.append([event("logged_in"), event("asset_accessed"), event("grade_change")])
         [stats] = await state.stats()
@@ -214,7 +212,7 @@ def test_delete_removes_everything_of_the_subscription(make_store: Callable[...,
             progress.failures.append(failure(3, next_attempt_ms=now_ms()))
             await state.commit(NODE, {record.id: progress})
         assert await state.delete(deleted.id) and not await state.delete(deleted.id)
-        assert [record.id for record in await state.list()] == [kept.id]
+        assert [record.id for record in await state.subscriptions()] == [kept.id]
         assert await state.pending_counts() == {kept.id: 1}
         # The worker of a deleted subscription cannot write for it any more.
         assert await state.commit(NODE, {deleted.id: Progress(cursor=9)}) == {deleted.id}

@@ -50,7 +50,7 @@ def test_two_nodes_share_the_subscriptions_and_take_over_from_a_dead_one(schema_
 
             numbers = itertools.count(1)
             before = [logged_in(next(numbers)) for _ in range(40)]
-            for batch, node in zip((before[:20], before[20:]), (first, second)):  # ingest through both
+            for batch, node in zip((before[:20], before[20:]), (first, second), strict=True):  # ingest through both
                 put(node, batch)
             for hook in hooks.values():
                 wait_until(lambda hook=hook: len(hook.accepted) >= len(before))

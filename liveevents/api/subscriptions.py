@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from liveevents.api.auth import require_admin
-from liveevents.delivery.management import NothingToSend, NotFound, ReplayRequest, Subscriptions
+from liveevents.delivery.management import NotFound, NothingToSend, ReplayRequest, Subscriptions
 from liveevents.delivery.state import Attempt, DeliveryRecord, ReplayRecord, SubscriptionRecord
 from liveevents.delivery.subscription import (
     DeliveryMethod,
@@ -171,7 +171,7 @@ def subscriptions_router(subscriptions: Subscriptions) -> APIRouter:
 
     @router.get("/subscriptions", response_model=SubscriptionList, **response_options)
     async def list_subscriptions() -> Any:
-        return SubscriptionList(subscriptions=[_view(record) for record in await subscriptions.list()])
+        return SubscriptionList(subscriptions=[_view(record) for record in await subscriptions.all()])
 
     @router.get("/subscriptions/{subscription_id}", response_model=SubscriptionView, responses=_NOT_FOUND, **response_options)
     async def get_subscription(subscription_id: str) -> Any:

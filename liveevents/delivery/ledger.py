@@ -106,9 +106,9 @@ class Ledger:
                 self._unsaved = batch
                 return False
             for subscription_id, progress in batch.items():
-                source = self._sources.get(subscription_id)
-                if source is not None and subscription_id not in lost:
-                    source.committed(progress)
+                committed_by = self._sources.get(subscription_id)
+                if committed_by is not None and subscription_id not in lost:
+                    committed_by.committed(progress)
             if lost:
                 self._on_lost(lost)
         async with self._committed:

@@ -60,8 +60,8 @@ class Subscriptions:
         self._changed(record.id)
         return record
 
-    async def list(self) -> list[SubscriptionRecord]:
-        return await self.state.list()
+    async def all(self) -> list[SubscriptionRecord]:
+        return await self.state.subscriptions()
 
     async def get(self, subscription_id: str) -> SubscriptionRecord:
         record = await self.state.get(subscription_id)

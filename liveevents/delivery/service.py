@@ -219,6 +219,8 @@ class DeliveryService:
                     log.error("a delivery worker failed: %r", outcome)
         for worker, _ in held:
             self.metrics.forget_gauges(worker.subscription_id)
+            if self._context is not None:
+                await self._context.dispatcher.forget(worker.subscription_id)  # its connections
 
     def _lost(self, subscription_ids: set[str]) -> None:
         """The ledger found these subscriptions held by another node (or gone): stop at once."""

@@ -321,7 +321,7 @@ class DeliveryState:
         row = await self.store.read(lambda connection: connection.execute(query, (subscription_id,)).fetchone())
         return None if row is None else SubscriptionRecord.from_row(row)
 
-    async def list(self) -> list[SubscriptionRecord]:
+    async def subscriptions(self) -> list[SubscriptionRecord]:
         query = f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions ORDER BY created_at, id"
         rows = await self.store.read(lambda connection: connection.execute(query).fetchall())
         return [SubscriptionRecord.from_row(row) for row in rows]
@@ -575,7 +575,7 @@ class DeliveryState:
         return count
 
     async def stats(self) -> list[SubscriptionStats]:
-        records = await self.list()
+        records = await self.subscriptions()
         pending = await self.pending_counts()
         return [
             SubscriptionStats(

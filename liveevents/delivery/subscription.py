@@ -126,7 +126,7 @@ class Subscription(BaseModel):
         if not isinstance(data, dict):
             return data
         method = data.get("delivery_method")
-        defaults = {"format": "caliper" if method == "caliper" else "canvas"}
+        defaults: dict[str, Any] = {"format": "caliper" if method == "caliper" else "canvas"}
         if method == "https":
             defaults["jwt_body"] = "raw"
         elif method == "sqs":

@@ -85,7 +85,7 @@ class HttpSender:
         """Close the pool of a deleted or deactivated subscription."""
         pool = self._pools.pop(subscription_id, None)
         if pool is not None:
-            await pool[0].aclose()
+            await pool[0].close()
 
     async def aclose(self) -> None:
         pools, self._pools = self._pools, {}
