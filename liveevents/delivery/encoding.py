@@ -30,7 +30,7 @@ _CHUNK = 32  # events per hand-off to a thread
 
 
 class EncodingPool:
-    def __init__(self, encoder: PayloadEncoder, *, threads: int, cache_size: int = 20_000) -> None:
+    def __init__(self, encoder: PayloadEncoder, *, threads: int, cache_size: int = 8192) -> None:
         self.encoder = encoder
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="liveevents-sign")
         self._cache: OrderedDict[tuple[int, Variant], asyncio.Future[Rendered]] = OrderedDict()
