@@ -19,7 +19,6 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Iterable
 from contextlib import suppress
 from datetime import datetime, timedelta, timezone
 
@@ -89,6 +88,8 @@ class DeliveryService:
         except ValueError as error:
             raise ConfigError(f"Caliper settings: {error}") from None
         self._workers: dict[str, tuple[SubscriptionWorker, asyncio.Task[None]]] = {}
+        self._stopping: dict[str, asyncio.Task[None]] = {}
+        self._stopped: set[str] = set()  # stopped since started: read the cursor afresh to restart
         self._reconcile = asyncio.Event()
         self._background: set[asyncio.Task[None]] = set()
         self._context: WorkerContext | None = None
@@ -148,7 +149,7 @@ class DeliveryService:
             for task in loops:
                 task.cancel()
             await asyncio.gather(*loops, return_exceptions=True)
-            await self._stop(list(self._workers))
+            await self._stop_all()
             ledger.close()
             with suppress(Exception):
                 await asyncio.wait_for(ledger_task, 10)
@@ -178,22 +179,19 @@ class DeliveryService:
     async def _apply(self, lease: Lease) -> None:
         owned = {record.id: record for record in lease.owned}
         surplus = set(sorted(owned)[lease.share :])
-        stale = [
-            subscription_id
-            for subscription_id, (worker, task) in self._workers.items()
-            if subscription_id not in owned or subscription_id in surplus or worker.version != owned[subscription_id].version or task.done()
-        ]
-        await self._stop(stale)
-        if surplus:
-            await self.state.release(self.node, surplus)
+        for subscription_id, (worker, task) in list(self._workers.items()):
+            record = owned.get(subscription_id)
+            if record is None or subscription_id in surplus or worker.version != record.version or task.done():
+                self._stop(subscription_id, release=subscription_id in surplus)
         for subscription_id, record in owned.items():
-            if subscription_id in surplus or subscription_id in self._workers:
-                continue
-            if subscription_id in stale:  # its worker just committed: read the cursor it left
+            if subscription_id in surplus or subscription_id in self._workers or subscription_id in self._stopping:
+                continue  # a stopping worker finishes (and commits) first; the next cycle starts it
+            if subscription_id in self._stopped:  # its last worker committed after this cycle read the row
                 fresh = await self.state.get(subscription_id)
                 if fresh is None or fresh.lease_owner != self.node or not fresh.subscription.active:
                     continue
                 record = fresh
+            self._stopped.discard(subscription_id)
             self._start(record)
 
     def _start(self, record: SubscriptionRecord) -> None:
@@ -204,23 +202,40 @@ class DeliveryService:
         self._workers[record.id] = (worker, task)
         log.info("delivering subscription %s (%s) from sequence %d", record.id, record.subscription.name, record.cursor)
 
-    async def _stop(self, subscription_ids: Iterable[str]) -> None:
-        held = [self._workers.pop(subscription_id) for subscription_id in subscription_ids if subscription_id in self._workers]
-        for worker, _ in held:
-            worker.stop()
-        tasks = [task for _, task in held]
-        if tasks:
-            # Sends in flight get stop_grace; the final commit a few seconds more.
-            _, late = await asyncio.wait(tasks, timeout=self.settings.delivery_timeout_seconds / 3 + 5)
-            for task in late:
-                task.cancel()
-            for outcome in await asyncio.gather(*tasks, return_exceptions=True):
-                if isinstance(outcome, Exception):
-                    log.error("a delivery worker failed: %r", outcome)
-        for worker, _ in held:
-            self.metrics.forget_gauges(worker.subscription_id)
-            if self._context is not None:
-                await self._context.dispatcher.forget(worker.subscription_id)  # its connections
+    def _stop(self, subscription_id: str, *, release: bool = False) -> None:
+        """Stop a worker in the background (the lease cycle goes on renewing the others);
+        ``release``: give the lease up once it has committed, for another node to take."""
+        worker, task = self._workers.pop(subscription_id)
+        worker.stop()
+        stopping = asyncio.create_task(self._finish(worker, task, release=release), name=f"stopping:{subscription_id}")
+        self._stopping[subscription_id] = stopping
+
+        def finished(_: asyncio.Task[None]) -> None:
+            if self._stopping.get(subscription_id) is stopping:
+                del self._stopping[subscription_id]
+            self._stopped.add(subscription_id)
+            self._reconcile.set()
+
+        stopping.add_done_callback(finished)
+
+    async def _finish(self, worker: SubscriptionWorker, task: asyncio.Task[None], *, release: bool) -> None:
+        # Sends in flight get stop_grace; the final commit a few seconds more.
+        done, _ = await asyncio.wait([task], timeout=self.settings.delivery_timeout_seconds / 3 + 5)
+        if not done:
+            task.cancel()
+        outcome = (await asyncio.gather(task, return_exceptions=True))[0]
+        if isinstance(outcome, Exception):
+            log.error("the delivery worker of subscription %s failed: %r", worker.subscription_id, outcome)
+        self.metrics.forget_gauges(worker.subscription_id)
+        if self._context is not None:
+            await self._context.dispatcher.forget(worker.subscription_id)  # its connections
+        if release:
+            await self.state.release(self.node, [worker.subscription_id])
+
+    async def _stop_all(self) -> None:
+        for subscription_id in list(self._workers):
+            self._stop(subscription_id)
+        await asyncio.gather(*self._stopping.values(), return_exceptions=True)
 
     def _lost(self, subscription_ids: set[str]) -> None:
         """The ledger found these subscriptions held by another node (or gone): stop at once."""
