@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import httpx
 import orjson
 import pytest
@@ -115,3 +117,34 @@ def test_health_metrics_and_openapi(served: ServedInstance) -> None:
     assert "liveevents_store_append_seconds_bucket" in metrics
     schema = httpx.get(served.url + "/openapi.json").json()
     assert {"/api/v1/stats", "/api/v1/events", "/api/v1/quarantine"} <= set(schema["paths"])
+
+
+def test_inspection_blanks_access_tokens_unless_raw_is_asked_for(served: ServedInstance) -> None:
+    record = canvas_record(70, event_name="asset_accessed")
+    record["attributes"]["url"] = "https://canvas.example.edu/api/v1/courses/417?include[]=x&access_token=7~SecretTokenAbc123"
+    record["body"]["links"] = ["https://canvas.example.edu/files/9?access_token=7~OtherSecret99;a=1"]
+    bad = b'{"attributes": {"url": "https://canvas.example.edu/x?access_token=7~QuarantinedSecret"}, "body": {}}'
+    sent = orjson.dumps(record)
+    sequence = ingest(served, sent).json()["results"][0]["sequence_number"]
+    ingest(served, bad)
+
+    shown = served.admin_get(f"/api/v1/events/{sequence}")
+    assert shown["record"]["attributes"]["url"] == "https://canvas.example.edu/api/v1/courses/417?include[]=x&access_token=[FILTERED]"
+    assert shown["record"]["body"]["links"] == ["https://canvas.example.edu/files/9?access_token=[FILTERED];a=1"]
+    listed = served.admin_get("/api/v1/events", newest_first="true", limit=1)["events"][0]
+    assert listed["record"] == shown["record"]
+    quarantined = served.admin_get("/api/v1/quarantine", limit=1000)["records"][-1]
+    assert quarantined["data"] == '{"attributes": {"url": "https://canvas.example.edu/x?access_token=[FILTERED]"}, "body": {}}'
+    assert "QuarantinedSecret" not in orjson.dumps(quarantined).decode()
+    assert "QuarantinedSecret" not in base64.b64decode(quarantined["data_base64"]).decode()
+
+    raw = served.admin_get(f"/api/v1/events/{sequence}", raw="true")
+    assert orjson.dumps(raw["record"]) == sent
+    assert served.admin_get("/api/v1/events", newest_first="true", limit=1, raw="true")["events"][0]["record"] == record
+    raw_quarantined = served.admin_get("/api/v1/quarantine", limit=1000, raw="true")["records"][-1]
+    assert raw_quarantined["data"].encode() == bad
+    # raw=true is still for the admin token only.
+    refused = httpx.get(served.url + f"/api/v1/events/{sequence}", params={"raw": "true"}, headers=served.ingest_headers())
+    assert refused.status_code == 401 and "SecretTokenAbc123" not in refused.text
+    parameters = httpx.get(served.url + "/openapi.json").json()["paths"]["/api/v1/events"]["get"]["parameters"]
+    assert "[FILTERED]" in next(p for p in parameters if p["name"] == "raw")["description"]

@@ -92,3 +92,13 @@ def test_tail_follow_prints_new_events_as_they_arrive(served: ServedInstance) ->
     finally:
         follower.kill()
         follower.wait()
+
+
+def test_show_blanks_access_tokens(served: ServedInstance) -> None:
+    record = canvas_record(12, event_name="asset_accessed")
+    record["attributes"]["referrer"] = "https://canvas.example.edu/courses/417?access_token=9~CliSecretToken"
+    answer = httpx.post(served.url + "/api/v1/events", content=orjson.dumps(record), headers=served.ingest_headers() | {"Content-Type": "application/json"})
+    result = run(served, "show", answer.json()["results"][0]["sequence_number"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["record"]["attributes"]["referrer"] == "https://canvas.example.edu/courses/417?access_token=[FILTERED]"
+    assert "CliSecretToken" not in result.output

@@ -1,4 +1,8 @@
-"""Management API, read side: stats, the event log and the quarantine (admin token)."""
+"""Management API, read side: stats, the event log and the quarantine (admin token).
+
+Records are answered with bearer tokens in their URLs blanked (``access_token=[FILTERED]``);
+``raw=true`` asks for the bytes exactly as received, tokens included.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from liveevents.api.auth import require_admin
+from liveevents.api.redaction import redact_bytes, redact_json, redact_text
 from liveevents.api.runtime import Runtime, get_runtime
 from liveevents.delivery.state import DeliveryState
 from liveevents.store.base import QuarantinedRecord, StoredEvent
@@ -22,6 +27,13 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin)], tags=["inspection"])
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RawQuery = Annotated[
+    bool,
+    Query(
+        description="false (default): access_token query values in the record's URLs are replaced by [FILTERED]; "
+        "true: the record exactly as received, bearer tokens included"
+    ),
+]
 
 
 class SubscriptionStats(BaseModel):
@@ -57,7 +69,9 @@ class Event(BaseModel):
     partition_key: str
     source: str
     access_key_id: str | None
-    record: dict[str, Any] = Field(description="the raw record as received ({attributes, body} or {metadata, body})")
+    record: dict[str, Any] = Field(
+        description="the record as received ({attributes, body} or {metadata, body}); access_token values [FILTERED] unless raw=true"
+    )
 
 
 class EventPage(BaseModel):
@@ -73,10 +87,10 @@ class Quarantined(BaseModel):
     partition_key: str | None
     access_key_id: str | None
     field: str = Field(description="where the record is wrong ('' for the record as a whole)")
-    value: str = Field(description="the offending value, as JSON text or 'missing'")
+    value: str = Field(description="the offending value, as JSON text or 'missing' (access_token values [FILTERED] unless raw=true)")
     rule: str = Field(description="what was expected")
-    data: str = Field(description="the record bytes as text (invalid UTF-8 replaced)")
-    data_base64: str = Field(description="the record bytes exactly as received")
+    data: str = Field(description="the record bytes as text (invalid UTF-8 replaced; access_token values [FILTERED] unless raw=true)")
+    data_base64: str = Field(description="the record bytes (exactly as received with raw=true, else with access_token values [FILTERED])")
 
 
 class QuarantinePage(BaseModel):
@@ -130,6 +144,7 @@ async def list_events(
     before: Annotated[str | None, Query(description="cursor: sequence numbers less than this")] = None,
     newest_first: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    raw: RawQuery = False,
 ) -> EventPage:
     events = await runtime.store.read_events(
         after=_cursor("after", after) or 0,
@@ -142,15 +157,15 @@ async def list_events(
         newest_first=newest_first,
     )
     next_cursor = str(events[-1].sequence) if len(events) == limit else None
-    return EventPage(events=[_event(event) for event in events], next_cursor=next_cursor)
+    return EventPage(events=[_event(event, raw) for event in events], next_cursor=next_cursor)
 
 
 @router.get("/events/{sequence}", response_model=Event)
-async def get_event(runtime: RuntimeDep, sequence: int) -> Event:
+async def get_event(runtime: RuntimeDep, sequence: int, raw: RawQuery = False) -> Event:
     event = await runtime.store.get_event(sequence)
     if event is None:
         raise HTTPException(status_code=404, detail=f"no event with sequence number {sequence} (never stored, or purged)")
-    return _event(event)
+    return _event(event, raw)
 
 
 @router.get("/quarantine", response_model=QuarantinePage)
@@ -158,13 +173,15 @@ async def list_quarantine(
     runtime: RuntimeDep,
     after: Annotated[str | None, Query(description="cursor: ids greater than this")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    raw: RawQuery = False,
 ) -> QuarantinePage:
     records = await runtime.store.read_quarantine(after=_cursor("after", after) or 0, limit=limit)
     next_cursor = str(records[-1].id) if len(records) == limit else None
-    return QuarantinePage(records=[_quarantined(record) for record in records], next_cursor=next_cursor)
+    return QuarantinePage(records=[_quarantined(record, raw) for record in records], next_cursor=next_cursor)
 
 
-def _event(event: StoredEvent) -> Event:
+def _event(event: StoredEvent, raw: bool) -> Event:
+    record = orjson.loads(event.data)
     return Event(
         sequence_number=str(event.sequence),
         stream=event.stream,
@@ -174,11 +191,12 @@ def _event(event: StoredEvent) -> Event:
         partition_key=event.partition_key,
         source=event.source,
         access_key_id=event.access_key_id,
-        record=orjson.loads(event.data),
+        record=record if raw else redact_json(record),
     )
 
 
-def _quarantined(record: QuarantinedRecord) -> Quarantined:
+def _quarantined(record: QuarantinedRecord, raw: bool) -> Quarantined:
+    data = record.data if raw else redact_bytes(record.data)
     return Quarantined(
         id=record.id,
         received_at=record.received_at,
@@ -187,8 +205,8 @@ def _quarantined(record: QuarantinedRecord) -> Quarantined:
         partition_key=record.partition_key,
         access_key_id=record.access_key_id,
         field=record.field,
-        value=record.value,
+        value=record.value if raw else redact_text(record.value),
         rule=record.rule,
-        data=record.data.decode("utf-8", "replace"),
-        data_base64=base64.b64encode(record.data).decode(),
+        data=data.decode("utf-8", "replace"),
+        data_base64=base64.b64encode(data).decode(),
     )
