@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import sqlite3
+from contextlib import closing
 
 import httpx
 import orjson
@@ -148,3 +150,39 @@ def test_inspection_blanks_access_tokens_unless_raw_is_asked_for(served: ServedI
     assert refused.status_code == 401 and "SecretTokenAbc123" not in refused.text
     parameters = httpx.get(served.url + "/openapi.json").json()["paths"]["/api/v1/events"]["get"]["parameters"]
     assert "[FILTERED]" in next(p for p in parameters if p["name"] == "raw")["description"]
+
+
+def stored_bytes(service: ServedInstance, sequence: str) -> bytes:
+    with closing(sqlite3.connect(service.data_dir / "liveevents.sqlite3")) as connection:
+        (data,) = connection.execute("SELECT data FROM events WHERE seq = ?", (int(sequence),)).fetchone()
+    return bytes(data)
+
+
+def test_an_oversized_record_in_a_batch_is_rejected_by_index_size_and_limit(served: ServedInstance) -> None:
+    big = canvas_record(80, body_size=1024 * 1024)
+    size = len(orjson.dumps(big))
+    response = ingest(served, orjson.dumps([canvas_record(81), big, canvas_record(82)]))
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [(r["index"], r["status"]) for r in results] == [(0, "stored"), (1, "rejected"), (2, "stored")]
+    assert (results[1]["field"], results[1]["value"]) == ("", f"\"{size} bytes\"")
+    assert results[1]["rule"] == f"data plus partition key must be at most 1048576 bytes (1 MiB), not {size}"
+    lines = ingest(served, record_bytes(83) + b"\n" + orjson.dumps(big), "application/x-ndjson").json()["results"]
+    assert [(r["line"], r["status"]) for r in lines] == [(1, "stored"), (2, "rejected")]
+    quarantined = served.admin_get("/api/v1/quarantine", limit=1000)["records"][-1]
+    assert (quarantined["source"], quarantined["value"]) == ("http", f"\"{size} bytes\"")
+
+
+def test_each_record_is_stored_as_the_bytes_it_was_sent_as(served: ServedInstance) -> None:
+    # Spacing, line breaks, key order, escapes and number forms that a re-serialisation would change.
+    spread = b'{ "body" : {"title": "caf\\u00e9 \xe2\x80\x94 r\xc3\xa9sum\xc3\xa9", "score": 1.50, "n": 1e2},\n  "attributes": {"event_name": "asset_accessed", "event_time": "2024-03-05T10:20:30Z", "user_id": "7"} }'
+    one_line = spread.replace(b"\n", b" ")
+    compact = b'{"attributes":{"event_name":"logged_in","event_time":"2024-03-05T10:20:31.000Z"},"body":{}}'
+    for body, content_type, expected in (
+        (spread, "application/json", [spread]),
+        (b"[\n  " + spread + b" ,\n\t" + compact + b"\r\n]\n", "application/json", [spread, compact]),
+        (compact + b"\n" + one_line + b"\n", "application/x-ndjson", [compact, one_line]),
+    ):
+        answer = ingest(served, body, content_type).json()
+        assert answer["rejected"] == 0, answer
+        assert [stored_bytes(served, result["sequence_number"]) for result in answer["results"]] == expected

@@ -226,7 +226,10 @@ def test_a_record_over_1_mib_is_rejected_alone_and_quarantined(served: ServedIns
     assert answer["FailedRecordCount"] == 1
     assert "SequenceNumber" in answer["Records"][0]
     assert answer["Records"][1]["ErrorCode"] == "InvalidArgumentException"
-    assert "Records[1].Data" in answer["Records"][1]["ErrorMessage"] and "1048576 bytes" in answer["Records"][1]["ErrorMessage"]
+    size = len(big) + 2
+    assert answer["Records"][1]["ErrorMessage"] == (
+        f'Record rejected and quarantined: Records[1].Data: "{size} bytes": data plus partition key must be at most 1048576 bytes (1 MiB), not {size}'
+    )
     assert stored_count(served) == (before_stored + 1, before_rejected + 1)
 
 

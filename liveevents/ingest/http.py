@@ -1,7 +1,8 @@
 """HTTP ingest for producers other than Canvas: ``POST /api/v1/events``.
 
 The body is one JSON record, a JSON array of records, or JSON Lines (one record per line).
-Every record gets a result naming its ``index`` (and ``line`` for JSON Lines): either its
+Each record is stored as the bytes it had in the body (an array item exactly as sent, not
+re-serialised), and gets the same checks as a Kinesis record (1 MiB at most).  Every record gets a result naming its ``index`` (and ``line`` for JSON Lines): either its
 ``sequence_number`` or the ``field``, ``value`` and ``rule`` it broke.  Bad records are
 quarantined, good ones stored, in one durable append.  Status: 200 when at least one record was
 stored, 422 when every record was rejected (all quarantined), 503 when the service is
@@ -10,6 +11,7 @@ overloaded (nothing stored: send the whole request again).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -31,6 +33,8 @@ _JSON = {"application/json", "text/json", ""}
 
 # (index, line number or None, the record's bytes)
 _Item = tuple[int, int | None, bytes]
+_DECODER = json.JSONDecoder()
+_JSON_SPACE = " \t\n\r"
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -85,10 +89,37 @@ def _split(body: bytes, *, lines: bool) -> list[_Item]:
                 return [(0, None, body.strip())] if body.strip() else []
         else:
             if isinstance(document, list):
-                return [(index, None, orjson.dumps(record)) for index, record in enumerate(document)]
+                return [(index, None, record) for index, record in enumerate(_array_items(body))]
             return [(0, None, body.strip())]
     numbered = [(number, line.strip()) for number, line in enumerate(body.split(b"\n"), start=1) if line.strip()]
     return [(index, number, line) for index, (number, line) in enumerate(numbered)]
+
+
+def _array_items(body: bytes) -> list[bytes]:
+    """Each item of ``body`` (known to be a valid JSON array) as the bytes it has there.
+
+    orjson gives no positions; the standard library's decoder does (``raw_decode`` returns where
+    an item ends).  It costs a second parse of the body (about 8 us per 1.5 kB record), which
+    buys storing what the producer sent rather than a re-serialisation of it.  A valid body is
+    UTF-8, so an item's text encodes back to exactly its original bytes.
+    """
+    text = body.decode()
+    position = _skip_space(text, text.index("[") + 1)
+    items: list[bytes] = []
+    while text[position] != "]":
+        _, end = _DECODER.raw_decode(text, position)
+        items.append(text[position:end].encode())
+        position = _skip_space(text, end)
+        if text[position] == ",":
+            position = _skip_space(text, position + 1)
+    return items
+
+
+def _skip_space(text: str, position: int) -> int:
+    # A valid array ends with "]", so this stops before the end of the text.
+    while text[position] in _JSON_SPACE:
+        position += 1
+    return position
 
 
 def _result(item: _Item, verdict: NewEvent | Rejection, sequence: int | None) -> dict[str, Any]:

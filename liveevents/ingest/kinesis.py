@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 TARGET_PREFIX = "Kinesis_20131202."
 CONTENT_TYPE = "application/x-amz-json-1.1"
 ACCOUNT_ID = "000000000000"
-MAX_RECORD_BYTES = 1024 * 1024  # data + partition key, as AWS (Canvas stops at 1,000,000)
 MAX_CALL_BYTES = 5 * 1024 * 1024  # all records' data + partition keys
 # The JSON body carries the data base64-encoded (4/3) plus keys and punctuation.
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -366,11 +365,7 @@ class KinesisApi:
         if not isinstance(partition_key, str) or not 1 <= len(partition_key) <= MAX_PARTITION_KEY:
             rule = f"required: a string of 1 to {MAX_PARTITION_KEY} characters"
             return reject(raw, _text(partition_key), origin, RecordError(f"{prefix}PartitionKey", partition_key, rule))
-        size = len(raw) + len(partition_key.encode())
-        if size > MAX_RECORD_BYTES:
-            rule = f"data plus partition key must be at most {MAX_RECORD_BYTES} bytes (1 MiB), not {size}"
-            return reject(raw, partition_key, origin, RecordError(f"{prefix}Data", f"{size} bytes", rule))
-        return check_record(raw, partition_key, origin)
+        return check_record(raw, partition_key, origin, field=f"{prefix}Data")
 
 
 def _store_failure(error: StoreError) -> KinesisError:

@@ -16,9 +16,11 @@ from liveevents.canvas.record import RecordError, decode_record
 from liveevents.ingest.metrics import IngestMetrics
 from liveevents.store.base import NewEvent, Rejection, Store
 
-__all__ = ["Origin", "check_record", "commit", "reject", "render_value"]
+__all__ = ["MAX_RECORD_BYTES", "Origin", "check_record", "commit", "reject", "render_value"]
 
 _VALUE_PREVIEW = 200
+# Per record, data plus partition key, as on AWS Kinesis (Canvas itself stops at 1,000,000).
+MAX_RECORD_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +32,14 @@ class Origin:
     access_key_id: str | None = None
 
 
-def check_record(data: bytes, partition_key: str | None, origin: Origin) -> NewEvent | Rejection:
+def check_record(data: bytes, partition_key: str | None, origin: Origin, *, field: str = "") -> NewEvent | Rejection:
     """Validate ``data`` as a Canvas live event.  ``partition_key=None``: take it as Canvas does
-    (the record's ``user_id``, else empty)."""
+    (the record's ``user_id``, else empty).  ``field`` names where the bytes sit in the request,
+    for the size rule ("" for the record as a whole)."""
+    size = len(data) + (0 if partition_key is None else len(partition_key.encode()))
+    if size > MAX_RECORD_BYTES:
+        rule = f"data plus partition key must be at most {MAX_RECORD_BYTES} bytes (1 MiB), not {size}"
+        return reject(data, partition_key, origin, RecordError(field, f"{size} bytes", rule))
     try:
         event = decode_record(data)
         event_time = event.event_time
