@@ -186,3 +186,43 @@ def test_each_record_is_stored_as_the_bytes_it_was_sent_as(served: ServedInstanc
         answer = ingest(served, body, content_type).json()
         assert answer["rejected"] == 0, answer
         assert [stored_bytes(served, result["sequence_number"]) for result in answer["results"]] == expected
+
+
+def test_every_management_and_ingest_error_has_one_shape(served: ServedInstance) -> None:
+    admin, ingest_auth = served.admin_headers(), served.ingest_headers()
+    answers = {
+        "no admin token": httpx.get(served.url + "/api/v1/stats"),
+        "bad since": httpx.get(served.url + "/api/v1/events", params={"since": "last week"}, headers=admin),
+        "unknown event": httpx.get(served.url + "/api/v1/events/987654321", headers=admin),
+        "unknown path": httpx.get(served.url + "/api/v1/nothing-here", headers=admin),
+        "wrong method": httpx.delete(served.url + "/api/v1/stats", headers=admin),
+        "no ingest token": httpx.post(served.url + "/api/v1/events", content=record_bytes(90), headers={"Content-Type": "application/json"}),
+        "wrong content type": httpx.post(served.url + "/api/v1/events", content=b"<x/>", headers=ingest_auth | {"Content-Type": "text/xml"}),
+        "empty body": httpx.post(served.url + "/api/v1/events", content=b"", headers=ingest_auth | {"Content-Type": "application/json"}),
+    }
+    statuses = {reason: answer.status_code for reason, answer in answers.items()}
+    assert statuses == {
+        "no admin token": 401, "bad since": 400, "unknown event": 404, "unknown path": 404,
+        "wrong method": 405, "no ingest token": 401, "wrong content type": 415, "empty body": 400,
+    }
+    for reason, answer in answers.items():
+        assert answer.headers["content-type"] == "application/json", reason
+        body = answer.json()
+        assert list(body) == ["detail"] and isinstance(body["detail"], str) and body["detail"], (reason, body)
+    assert answers["unknown event"].json()["detail"] == "no event with sequence number 987654321 (never stored, or purged)"
+
+    invalid = httpx.get(served.url + "/api/v1/events", params={"limit": "0", "newest_first": "maybe"}, headers=admin)
+    assert invalid.status_code == 422
+    report = invalid.json()
+    assert report["detail"] == "invalid request: 2 problems"
+    assert [(p["field"], p["value"]) for p in report["problems"]] == [("query.newest_first", "maybe"), ("query.limit", "0")]
+    assert "greater than or equal to 1" in report["problems"][1]["rule"]
+
+
+def test_the_kinesis_endpoint_answers_errors_the_aws_way(served: ServedInstance) -> None:
+    wrong_method = httpx.get(served.url + "/")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["content-type"] == "application/x-amz-json-1.1"
+    assert wrong_method.json() == {"__type": "UnknownOperationException", "message": "GET / is not supported: the Kinesis API takes POST requests (AWS JSON 1.1)"}
+    unsigned = httpx.post(served.url + "/", content=b"{}", headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Kinesis_20131202.ListStreams"})
+    assert unsigned.json() == {"__type": "MissingAuthenticationTokenException", "message": "Missing Authentication Token"}

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 
 from liveevents import __version__
 from liveevents.api import admin
+from liveevents.api.errors import install_error_handlers
 from liveevents.api.runtime import BackgroundTask, Runtime
 from liveevents.ingest.http import HttpIngest
 from liveevents.ingest.kinesis import KinesisApi
@@ -60,6 +61,7 @@ def create_app(runtime: Runtime, *, routers: Sequence[APIRouter] = (), tasks: Se
 
     app = FastAPI(title="liveevents", version=__version__, lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
     app.state.runtime = runtime
+    install_error_handlers(app)
 
     metrics = IngestMetrics(runtime.registry)
     Gauge("liveevents_last_sequence", "Highest committed sequence number", registry=runtime.registry).set_function(lambda: store.last_sequence)

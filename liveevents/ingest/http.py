@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from liveevents.api.auth import bearer_matches
+from liveevents.api.errors import error_response
 from liveevents.config import Settings
 from liveevents.ingest.body import BodyTooLarge, read_body
 from liveevents.ingest.metrics import IngestMetrics
@@ -37,10 +38,6 @@ _DECODER = json.JSONDecoder()
 _JSON_SPACE = " \t\n\r"
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps({"error": message}), status_code=status, media_type="application/json", headers=headers)
-
-
 class HttpIngest:
     def __init__(self, settings: Settings, store: Store, metrics: IngestMetrics, ingest_token: str) -> None:
         self._stream = settings.stream_name
@@ -50,28 +47,28 @@ class HttpIngest:
 
     async def handle(self, request: Request) -> Response:
         if not bearer_matches(request.headers.get("authorization"), self._token):
-            return _error(401, "a valid 'Authorization: Bearer <ingest token>' header is required", {"WWW-Authenticate": 'Bearer realm="ingest"'})
+            return error_response(401, "a valid 'Authorization: Bearer <ingest token>' header is required", headers={"WWW-Authenticate": 'Bearer realm="ingest"'})
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in _JSON | _JSON_LINES:
-            return _error(415, f"Content-Type {content_type!r} is not supported: send application/json (a record or an array) or application/x-ndjson")
+            return error_response(415, f"Content-Type {content_type!r} is not supported: send application/json (a record or an array) or application/x-ndjson")
         try:
             body = await read_body(request, MAX_BODY_BYTES)
         except BodyTooLarge as error:
-            return _error(413, str(error))
+            return error_response(413, str(error))
         items = _split(body, lines=content_type in _JSON_LINES)
         if not items:
-            return _error(400, "the body holds no records")
+            return error_response(400, "the body holds no records")
         origin = Origin("http", self._stream)
         verdicts = [check_record(data, None, origin) for _, _, data in items]
         try:
             sequences = await commit(self._store, verdicts, self._metrics)
         except StoreOverloaded:
             self._metrics.records.labels("http", "retry").inc(len(verdicts))
-            return _error(503, "the service is overloaded; nothing was stored, send the request again", {"Retry-After": "1"})
+            return error_response(503, "the service is overloaded; nothing was stored, send the request again", headers={"Retry-After": "1"})
         except StoreClosed:
-            return _error(503, "the service is shutting down; nothing was stored, send the request again", {"Retry-After": "5"})
+            return error_response(503, "the service is shutting down; nothing was stored, send the request again", headers={"Retry-After": "5"})
         except StoreError as error:
-            return _error(500, f"nothing was stored: {error}")
+            return error_response(500, f"nothing was stored: {error}")
         results = [_result(item, verdict, sequence) for item, verdict, sequence in zip(items, verdicts, sequences)]
         stored = sum(sequence is not None for sequence in sequences)
         answer = {"stored": stored, "rejected": len(items) - stored, "results": results}

@@ -1,0 +1,76 @@
+"""One error shape for the management and ingest API: ``{"detail": message}``, plus
+``"problems": [{"field", "value", "rule"}, ...]`` when there are several things to name.
+
+The Kinesis endpoint at ``/`` answers as AWS does instead (``{"__type", "message"}``): the SDKs
+read that shape.  Handlers installed here cover what FastAPI and Starlette answer on their own
+(unknown paths, wrong methods, query validation, unexpected faults).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from liveevents.ingest.kinesis import CONTENT_TYPE as KINESIS_CONTENT_TYPE
+from liveevents.store.base import StoreError
+
+__all__ = ["error_response", "install_error_handlers"]
+
+log = logging.getLogger(__name__)
+
+KINESIS_PATH = "/"
+
+
+def error_response(status: int, detail: str, *, problems: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> Response:
+    body: dict[str, Any] = {"detail": detail}
+    if problems is not None:
+        body["problems"] = problems
+    return Response(orjson.dumps(body, default=str), status_code=status, media_type="application/json", headers=headers)
+
+
+def _kinesis_error(status: int, code: str, message: str) -> Response:
+    return Response(orjson.dumps({"__type": code, "message": message}), status_code=status, media_type=KINESIS_CONTENT_TYPE)
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    if request.url.path == KINESIS_PATH:
+        message = f"{request.method} / is not supported: the Kinesis API takes POST requests (AWS JSON 1.1)"
+        return _kinesis_error(error.status_code, "UnknownOperationException", message)
+    return error_response(error.status_code, str(error.detail), headers=error.headers)
+
+
+async def _invalid_request(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    problems = [
+        {"field": ".".join(str(part) for part in problem["loc"]), "value": problem.get("input"), "rule": problem["msg"]}
+        for problem in error.errors()
+    ]
+    count = len(problems)
+    return error_response(422, f"invalid request: {count} problem{'s' if count != 1 else ''}", problems=problems)
+
+
+async def _store_unavailable(request: Request, error: Exception) -> Response:
+    log.warning("%s %s: %s", request.method, request.url.path, error)
+    return error_response(503, f"the event store is unavailable, retry later: {error}", headers={"Retry-After": "5"})
+
+
+async def _unexpected(request: Request, error: Exception) -> Response:
+    # Starlette logs the traceback after this answer; the client gets no internals.
+    if request.url.path == KINESIS_PATH:
+        return _kinesis_error(500, "InternalFailure", "Internal service failure; retry")
+    return error_response(500, "internal error (the service log has the details)")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(StoreError, _store_unavailable)
+    app.add_exception_handler(Exception, _unexpected)
