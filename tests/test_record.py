@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from liveevents import RecordError, canvas_message, decode_record, parse_record
+from liveevents.canvas.record import MISSING
 
 METADATA = {
     "event_name": "course_created",
@@ -34,29 +35,73 @@ def test_event_id_is_deterministic_v4_and_distinct() -> None:
 
 
 @pytest.mark.parametrize(
-    ("record", "field", "rule_fragment"),
+    ("record", "field", "value", "rule_fragment"),
     [
-        ([1, 2], "", "must be a JSON object, not an array"),
-        ({"body": BODY}, "", "needs 'attributes'"),
-        ({"attributes": METADATA, "metadata": METADATA, "body": BODY}, "", "not both"),
-        ({"attributes": METADATA}, "body", "needs a 'body'"),
-        ({"attributes": METADATA, "body": "x"}, "body", "not a string"),
-        ({"attributes": "x", "body": BODY}, "attributes", "must be a JSON object"),
-        ({"attributes": METADATA, "body": BODY, "extra": 1}, "extra", "unknown top-level key"),
-        ({"attributes": {**METADATA, "event_name": None}, "body": BODY}, "attributes.event_name", "Canvas event name"),
-        ({"attributes": {**METADATA, "event_name": "has space"}, "body": BODY}, "attributes.event_name", "Canvas event name"),
-        ({"metadata": {k: v for k, v in METADATA.items() if k != "event_time"}, "body": BODY}, "metadata.event_time", "ISO 8601"),
-        ({"attributes": {**METADATA, "event_time": "019-11-01T19:11:01.163Z"}, "body": BODY}, "attributes.event_time", "ISO 8601"),
-        ({"attributes": {**METADATA, "event_time": "2019-02-30T10:00:00Z"}, "body": BODY}, "attributes.event_time", "calendar"),
+        ([1, 2], "", [1, 2], "must be a JSON object, not an array"),
+        ({"body": BODY}, "", ["body"], "needs 'attributes'"),
+        ({"attributes": METADATA, "metadata": METADATA, "body": BODY}, "", ["attributes", "body", "metadata"], "not both"),
+        ({"attributes": METADATA}, "body", MISSING, "needs a 'body'"),
+        ({"attributes": METADATA, "body": "x"}, "body", "x", "not a string"),
+        ({"attributes": "x", "body": BODY}, "attributes", "x", "must be a JSON object"),
+        ({"attributes": METADATA, "body": BODY, "extra": 1}, "extra", 1, "unknown top-level key"),
+        ({"attributes": {**METADATA, "event_name": None}, "body": BODY}, "attributes.event_name", None, "Canvas event name"),
+        ({"attributes": {**METADATA, "event_name": "has space"}, "body": BODY}, "attributes.event_name", "has space", "Canvas event name"),
+        ({"metadata": {k: v for k, v in METADATA.items() if k != "event_time"}, "body": BODY}, "metadata.event_time", MISSING, "ISO 8601"),
+        ({"attributes": {**METADATA, "event_time": "019-11-01T19:11:01.163Z"}, "body": BODY}, "attributes.event_time", "019-11-01T19:11:01.163Z", "ISO 8601"),
+        ({"attributes": {**METADATA, "event_time": "2019-02-30T10:00:00Z"}, "body": BODY}, "attributes.event_time", "2019-02-30T10:00:00Z", "calendar"),
     ],
 )
-def test_rejections_name_field_value_and_rule(record: object, field: str, rule_fragment: str) -> None:
+def test_rejections_name_field_value_and_rule(record: object, field: str, value: object, rule_fragment: str) -> None:
     with pytest.raises(RecordError) as caught:
         parse_record(record)
     assert caught.value.field == field
+    assert caught.value.value == value
     assert rule_fragment in caught.value.rule
     assert rule_fragment in str(caught.value)
     assert isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("event_time", "rule"),
+    [
+        (
+            "last tuesday",
+            "expected an ISO 8601 timestamp with a UTC offset, such as 2019-11-01T19:11:05.222Z, "
+            "2019-11-01T12:11:05-07:00, 2019-11-01 12:11:05 -0700 or the bare date 2019-11-01",
+        ),
+        ("2023-02-29", "not a real calendar date and time (day is out of range for month)"),
+        ("2023-04-31T10:00:00.000Z", "not a real calendar date and time (day is out of range for month)"),
+        ("2023-04-30T10:00:00+2500", "the UTC offset must lie between -23:59 and +23:59"),
+        ("2023-04-30T10:00:00-07:60", "the UTC offset must lie between -23:59 and +23:59"),
+        (20230430, "required: an ISO 8601 timestamp string such as '2019-11-01T19:11:05.222Z'"),
+        (None, "required: an ISO 8601 timestamp string such as '2019-11-01T19:11:05.222Z'"),
+    ],
+)
+def test_unreadable_event_time_is_rejected_with_its_rule(event_time: object, rule: str) -> None:
+    with pytest.raises(RecordError) as caught:
+        parse_record({"attributes": {**METADATA, "event_time": event_time}, "body": BODY})
+    assert (caught.value.field, caught.value.value, caught.value.rule) == ("attributes.event_time", event_time, rule)
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"attributes": METADATA}, "body: missing: a record needs a 'body' object"),
+        (
+            {"attributes": {**METADATA, "event_time": None}, "body": BODY},
+            "attributes.event_time: null: required: an ISO 8601 timestamp string such as '2019-11-01T19:11:05.222Z'",
+        ),
+        (
+            {"attributes": {**METADATA, "event_time": "2023-02-29"}, "body": BODY},
+            'attributes.event_time: "2023-02-29": not a real calendar date and time (day is out of range for month)',
+        ),
+        ({"attributes": METADATA, "body": BODY, "extra": 3}, "extra: 3: unknown top-level key; a record holds only 'attributes' and 'body'"),
+    ],
+)
+def test_messages_show_values_as_json_and_absent_fields_as_missing(record: object, message: str) -> None:
+    with pytest.raises(RecordError) as caught:
+        parse_record(record)
+    assert str(caught.value) == message
 
 
 def test_bad_json_is_a_record_error() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from liveevents.timestamps import normalize_timestamp
+from liveevents.timestamps import FORMAT_RULE, TimestampError, normalize_timestamp
 
 
 @pytest.mark.parametrize(
@@ -26,3 +26,21 @@ def test_normalises_canvas_forms(given: str, expected: str) -> None:
 def test_rejects_unreadable(bad: str) -> None:
     with pytest.raises(ValueError, match=repr(bad).replace("(", r"\(")):
         normalize_timestamp(bad)
+
+
+@pytest.mark.parametrize(
+    ("bad", "rule"),
+    [
+        ("yesterday", "expected " + FORMAT_RULE),
+        ("2021-06-07T08:09", "expected " + FORMAT_RULE),
+        ("2021-02-29", "not a real calendar date and time (day is out of range for month)"),
+        ("2021-06-07T24:00:00.000Z", "not a real calendar date and time (hour must be in 0..23)"),
+        ("2021-06-07T08:09:10+2500", "the UTC offset must lie between -23:59 and +23:59"),
+        ("0001-01-01T00:30:00+01:00", "outside the years 0001 to 9999 once converted to UTC"),
+        (1623053350, "a timestamp must be a string"),
+    ],
+)
+def test_errors_carry_the_rule_apart_from_the_value(bad: object, rule: str) -> None:
+    with pytest.raises(TimestampError) as caught:
+        normalize_timestamp(bad)  # type: ignore[arg-type]
+    assert (caught.value.value, caught.value.rule) == (bad, rule)

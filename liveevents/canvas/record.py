@@ -16,9 +16,9 @@ from typing import Any
 import orjson
 
 from liveevents.canvas.catalog import CANVAS_EVENT_TYPES
-from liveevents.timestamps import normalize_timestamp
+from liveevents.timestamps import TimestampError, normalize_timestamp
 
-__all__ = ["CanvasEvent", "RecordError", "decode_record", "parse_record"]
+__all__ = ["MISSING", "CanvasEvent", "RecordError", "decode_record", "parse_record"]
 
 # Canvas event names are snake_case, some namespaced with a dot
 # (``outcomes.retry_outcome_alignment_clone``).
@@ -30,8 +30,9 @@ class RecordError(ValueError):
     """A raw record that cannot be read as a Canvas live event.
 
     ``field`` is a dotted path into the record (``"attributes.event_time"``; ``""`` for the
-    record itself), ``value`` the offending value (``None`` when missing) and ``rule`` a
-    short statement of what was expected.
+    record itself), ``value`` the offending value (:data:`MISSING` when the field is absent,
+    so an explicit ``null`` stays distinguishable) and ``rule`` a short statement of what was
+    expected.  The message shows the value as JSON (``null``, ``"x"``, ``3``) or ``missing``.
     """
 
     def __init__(self, field: str, value: Any, rule: str) -> None:
@@ -43,13 +44,17 @@ class RecordError(ValueError):
 
 
 def _describe(value: Any) -> str:
-    if value is _MISSING:
+    if value is MISSING:
         return "missing"
-    text = repr(value)
+    try:
+        text = orjson.dumps(value).decode()
+    except TypeError:  # not JSON (only from Python callers)
+        text = repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-_MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "missing"})()
+#: The ``value`` of a :class:`RecordError` about an absent field (its repr is ``missing``).
+MISSING: Any = type("Missing", (), {"__repr__": lambda self: "missing", "__slots__": ()})()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +111,7 @@ def parse_record(record: object) -> CanvasEvent:
             if type(event_name) is str and type(event_time) is str and (event_name in CANVAS_EVENT_TYPES or EVENT_NAME.fullmatch(event_name)):
                 try:
                     return CanvasEvent(metadata, body, normalize_timestamp(event_time))
-                except ValueError:
+                except TimestampError:  # _validate names the rule
                     pass
     return _validate(record)
 
@@ -129,26 +134,26 @@ def _validate(record: object) -> CanvasEvent:
     metadata = record[shape]
     if not isinstance(metadata, dict):
         raise RecordError(shape, metadata, f"must be a JSON object, not {_json_type(metadata)}")
-    body = record.get("body", _MISSING)
-    if body is _MISSING:
-        raise RecordError("body", _MISSING, "a record needs a 'body' object")
+    body = record.get("body", MISSING)
+    if body is MISSING:
+        raise RecordError("body", MISSING, "a record needs a 'body' object")
     if not isinstance(body, dict):
         raise RecordError("body", body, f"must be a JSON object, not {_json_type(body)}")
 
-    event_name = metadata.get("event_name", _MISSING)
+    event_name = metadata.get("event_name", MISSING)
     if not isinstance(event_name, str) or not EVENT_NAME.fullmatch(event_name):
         raise RecordError(
             f"{shape}.event_name",
             event_name,
             "required: a Canvas event name such as 'asset_accessed' (letters, digits, '_', '.', up to 128 characters)",
         )
-    event_time = metadata.get("event_time", _MISSING)
+    event_time = metadata.get("event_time", MISSING)
     if not isinstance(event_time, str):
         raise RecordError(f"{shape}.event_time", event_time, "required: an ISO 8601 timestamp string such as '2019-11-01T19:11:05.222Z'")
     try:
         normalized = normalize_timestamp(event_time)
-    except ValueError as error:
-        raise RecordError(f"{shape}.event_time", event_time, str(error).split(" ", 1)[1]) from None
+    except TimestampError as error:
+        raise RecordError(f"{shape}.event_time", event_time, error.rule) from None
     return CanvasEvent(metadata, body, normalized)
 
 
