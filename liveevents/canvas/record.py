@@ -9,6 +9,7 @@ the rule it broke, so a bad record can be quarantined with a reason a human can 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,7 +48,8 @@ def _describe(value: Any) -> str:
     if value is MISSING:
         return "missing"
     try:
-        text = orjson.dumps(value).decode()
+        # orjson writes NaN and infinities as null: show them as Python does instead.
+        text = repr(value) if type(value) is float and not math.isfinite(value) else orjson.dumps(value).decode()
     except TypeError:  # not JSON (only from Python callers)
         text = repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
