@@ -65,14 +65,13 @@ def date(key: str, *sources: str) -> Field:
     names = sources or (key,)
     if len(names) == 1:
         name = names[0]
-        field = "body." + name
-        return key, lambda body: optional_time(body.get(name), field)
+        return key, lambda body: optional_time(body.get(name))
 
     def read(body: Body) -> str | None:
         for name in names:
             value = body.get(name)
             if value is not None:
-                return optional_time(value, "body." + name)
+                return optional_time(value)
         return None
 
     return key, read

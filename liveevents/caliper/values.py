@@ -8,17 +8,14 @@ and a null or absent value leaves its Caliper key out.
 
 from __future__ import annotations
 
-import logging
 from functools import lru_cache
 from typing import Any
 
 from liveevents.caliper.vocabulary import CANVAS_EXTENSIONS, URN_PREFIX
 from liveevents.canvas.record import RecordError
-from liveevents.timestamps import normalize_timestamp
+from liveevents.timestamps import TimestampError, normalize_timestamp
 
 __all__ = ["canvas_extensions", "canvas_id", "optional_id", "optional_time", "required_id", "score", "section_urn", "urn"]
-
-log = logging.getLogger("liveevents.caliper")
 
 
 def canvas_id(value: Any, field: str) -> str:
@@ -51,19 +48,15 @@ def section_urn(course_id: str, course_section_id: str) -> str:
     return urn("course", course_id) + ":section:" + course_section_id
 
 
-def optional_time(value: Any, field: str) -> str | None:
-    """A body timestamp in the Caliper form; an unreadable one is left out (and logged), never invented."""
-    if value is None:
+def optional_time(value: Any) -> str | None:
+    """A body timestamp in the Caliper form; an unreadable one is left out, never invented
+    (the source record, kept as received, still holds it)."""
+    if type(value) is not str:
         return None
-    if type(value) is str:
-        try:
-            return _normalized(value)
-        except ValueError as error:
-            reason = str(error)
-    else:
-        reason = "not a string"
-    log.warning("left out %s %r: unreadable timestamp (%s)", field, value, reason)
-    return None
+    try:
+        return _normalized(value)
+    except TimestampError:
+        return None
 
 
 # Body dates repeat across events (an assignment's due date is in every event about it); the
