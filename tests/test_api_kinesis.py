@@ -59,7 +59,7 @@ def test_put_records_beyond_500_keeps_good_records_and_quarantines_bad_ones(serv
     bad = {
         17: (b'{"attributes": {"event_name": "logged_in"', "", "not valid JSON"),
         503: (orjson.dumps({"attributes": {"event_time": "2024-03-05T10:20:30Z"}, "body": {}}), "attributes.event_name", "required"),
-        1100: (orjson.dumps(canvas_record(5, event_time="yesterday")), "attributes.event_time", "not an ISO 8601 timestamp"),
+        1100: (orjson.dumps(canvas_record(5, event_time="yesterday")), "attributes.event_time", "ISO 8601 timestamp"),
     }
     for index, (data, _, _) in bad.items():
         records[index]["Data"] = data
@@ -248,3 +248,13 @@ def test_http_ingest_overload_is_a_503_with_nothing_stored(strict: ServedInstanc
     response = httpx.post(strict.url + "/api/v1/events", content=body, headers=strict.ingest_headers() | {"Content-Type": "application/json"})
     assert response.status_code == 503 and response.headers["retry-after"] == "1"
     assert stored_count(strict) == before
+
+
+def test_a_replayed_signature_with_an_unsigned_operation_stores_nothing(served: ServedInstance) -> None:
+    body = orjson.dumps({"StreamName": STREAM, "Records": [{"Data": base64.b64encode(record_bytes(95)).decode(), "PartitionKey": "95"}]})
+    headers, body = signed_kinesis_request(served.url + "/", "PutRecords", body, sign_target=False)
+    before = stored_count(served)
+    response = httpx.post(served.url + "/", content=body, headers=headers)
+    assert response.status_code == 400
+    assert response.json() == {"__type": "InvalidSignatureException", "message": "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization."}
+    assert stored_count(served) == before

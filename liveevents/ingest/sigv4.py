@@ -73,6 +73,7 @@ class SigV4Verifier:
         if not authorization_values:
             raise SignatureError("MissingAuthenticationTokenException", "Missing Authentication Token")
         authorization = _parse_authorization(authorization_values[0])
+        _require_signed(authorization.signed_headers, values)
         secret = self._credentials.get(authorization.access_key_id)
         if secret is None:
             raise SignatureError("UnrecognizedClientException", "The security token included in the request is invalid.")
@@ -81,14 +82,15 @@ class SigV4Verifier:
         moment = _request_time(amz_date, _first(values, "date"))
         request_stamp = amz_date or moment.strftime("%Y%m%dT%H%M%SZ")
         now = now or datetime.now(timezone.utc)
-        if abs(now - moment) > MAX_CLOCK_SKEW:
-            relation = "earlier" if moment < now else "later"
-            bound = now - MAX_CLOCK_SKEW if moment < now else now + MAX_CLOCK_SKEW
-            sign = "-" if moment < now else "+"
+        if moment < now - MAX_CLOCK_SKEW:
             raise SignatureError(
                 "InvalidSignatureException",
-                f"Signature expired: {request_stamp} is now {relation} than {bound:%Y%m%dT%H%M%SZ} "
-                f"({now:%Y%m%dT%H%M%SZ} {sign} 5 min.)",
+                f"Signature expired: {request_stamp} is now earlier than {now - MAX_CLOCK_SKEW:%Y%m%dT%H%M%SZ} ({now:%Y%m%dT%H%M%SZ} - 5 min.)",
+            )
+        if moment > now + MAX_CLOCK_SKEW:
+            raise SignatureError(
+                "InvalidSignatureException",
+                f"Signature not yet current: {request_stamp} is still later than {now + MAX_CLOCK_SKEW:%Y%m%dT%H%M%SZ} ({now:%Y%m%dT%H%M%SZ} + 5 min.)",
             )
         if authorization.date != request_stamp[:8]:
             raise SignatureError(
@@ -180,10 +182,16 @@ def _parse_authorization(header: str) -> _Authorization:
         raise SignatureError(
             "IncompleteSignature", f"Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{parts['Credential']}'"
         )
-    signed_headers = parts["SignedHeaders"].split(";")
-    if "host" not in signed_headers:
-        raise SignatureError("InvalidSignatureException", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
-    return _Authorization(*credential, signed_headers=signed_headers, signature=parts["Signature"])
+    return _Authorization(*credential, signed_headers=parts["SignedHeaders"].split(";"), signature=parts["Signature"])
+
+
+def _require_signed(signed_headers: Collection[str], values: Mapping[str, list[str]]) -> None:
+    """The headers a signature must cover, or a captured one could be replayed with them changed:
+    the host, the request time (its window limits replays) and the operation."""
+    date_header = ("x-amz-date", "'X-Amz-Date'") if "x-amz-date" in values or "date" not in values else ("date", "'Date'")
+    for name, label in (("host", "'Host' or ':authority'"), date_header, ("x-amz-target", "'X-Amz-Target'")):
+        if name not in signed_headers:
+            raise SignatureError("InvalidSignatureException", f"{label} must be a 'SignedHeader' in the AWS Authorization.")
 
 
 def _request_time(amz_date: str | None, date: str | None) -> datetime:
