@@ -11,7 +11,7 @@ from typing import Any
 
 from liveevents.caliper.origin import is_request
 from liveevents.caliper.shapes import Body, Entity
-from liveevents.caliper.values import canvas_id, urn
+from liveevents.caliper.values import USER_URN, canvas_id, urn
 from liveevents.caliper.vocabulary import CANVAS_EXTENSIONS
 
 __all__ = ["ActorRule", "UNKNOWN_USER", "person", "software_application", "standard_actor"]
@@ -21,7 +21,6 @@ ActorRule = Callable[[Body, Body, str], tuple[Entity, str | None]]
 
 #: The OVERVIEW's Person for "clearly initiated by a user, but Canvas cannot determine the user's id".
 UNKNOWN_USER = urn("user", "0")
-_USER = urn("user", "")
 
 _ACCOUNT_FIELDS = ("root_account_id", "root_account_lti_guid", "root_account_uuid")
 _PERSON_FIELDS = ("user_login", "user_sis_id", *_ACCOUNT_FIELDS)
@@ -40,7 +39,7 @@ def person(user_id: str, metadata: Body, fields: tuple[str, ...] = _PERSON_FIELD
     real_user_id = get("real_user_id")
     if real_user_id is not None:
         extensions["real_user_id"] = canvas_id(real_user_id, "metadata.real_user_id")
-    return {"id": _USER + user_id, "type": "Person", "extensions": {CANVAS_EXTENSIONS: extensions}}
+    return {"id": USER_URN + user_id, "type": "Person", "extensions": {CANVAS_EXTENSIONS: extensions}}
 
 
 def software_application(app_id: str) -> Entity:

@@ -14,7 +14,7 @@ from typing import Any
 
 from liveevents.caliper.roles import compile_role_map
 from liveevents.caliper.shapes import Body, Entity
-from liveevents.caliper.values import canvas_id, optional_id, section_urn, urn
+from liveevents.caliper.values import USER_URN, canvas_id, optional_id, section_urn, urn
 from liveevents.caliper.vocabulary import CANVAS_EXTENSIONS
 
 __all__ = [
@@ -29,7 +29,6 @@ __all__ = [
 #: ``(metadata, body) -> (group or None, organization or None)``
 ContextSource = Callable[[Body, Body], tuple[Entity | None, Entity | None]]
 _NOWHERE: tuple[None, None] = (None, None)
-_USER = urn("user", "")
 
 
 _COURSE = urn("course", "")
@@ -107,14 +106,14 @@ class Memberships:
             return {
                 "id": organization["id"] + ":user:" + user_id,
                 "type": "Membership",
-                "member": {"id": _USER + user_id, "type": "Person"},
+                "member": {"id": USER_URN + user_id, "type": "Person"},
                 "organization": organization,
             }
         segment, roles = mapped
         return {
             "id": organization["id"] + ":" + segment + ":" + user_id,
             "type": "Membership",
-            "member": {"id": _USER + user_id, "type": "Person"},
+            "member": {"id": USER_URN + user_id, "type": "Person"},
             "organization": organization,
             "roles": list(roles),
         }

@@ -15,7 +15,7 @@ from liveevents.caliper.vocabulary import CANVAS_EXTENSIONS, URN_PREFIX
 from liveevents.canvas.record import RecordError
 from liveevents.timestamps import TimestampError, normalize_timestamp
 
-__all__ = ["canvas_extensions", "canvas_id", "optional_id", "optional_time", "required_id", "score", "section_urn", "urn"]
+__all__ = ["USER_URN", "canvas_extensions", "canvas_id", "optional_id", "optional_time", "required_id", "score", "section_urn", "urn"]
 
 
 def canvas_id(value: Any, field: str) -> str:
@@ -41,6 +41,10 @@ def required_id(body: dict[str, Any], key: str) -> str:
 
 def urn(kind: str, canvas_id_text: str) -> str:
     return URN_PREFIX + kind + ":" + canvas_id_text
+
+
+#: ``urn:instructure:canvas:user:``, the id of a Person without its Canvas user id.
+USER_URN = urn("user", "")
 
 
 def section_urn(course_id: str, course_section_id: str) -> str:

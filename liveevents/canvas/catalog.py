@@ -6,7 +6,7 @@ rejected with the list of valid names rather than silently matching nothing.
 
 from __future__ import annotations
 
-__all__ = ["CANVAS_EVENT_TYPES", "unknown_event_types"]
+__all__ = ["CANVAS_EVENT_TYPES"]
 
 CANVAS_EVENT_TYPES: frozenset[str] = frozenset(
     (
@@ -95,7 +95,3 @@ CANVAS_EVENT_TYPES: frozenset[str] = frozenset(
     )
 )
 
-
-def unknown_event_types(names: list[str]) -> list[str]:
-    """Return the names (in the order given) that are not documented Canvas event types."""
-    return [name for name in names if name not in CANVAS_EVENT_TYPES]

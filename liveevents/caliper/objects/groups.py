@@ -15,25 +15,21 @@ GROUP_CATEGORY = Shape(
     extensions(entity_id("group_category_id")),
 )  # fmt: skip
 
-GROUP = Shape(
-    "group", "group_id", "Group",
-    copy("name", "group_name"),
-    extensions(entity_id("group_id")),
-    _CATEGORY,
-)  # fmt: skip
+
+def _group(entity_id_source: str) -> Shape:
+    return Shape(
+        "group", "group_id", "Group",
+        copy("name", "group_name"),
+        extensions(entity_id(entity_id_source)),
+        _CATEGORY,
+    )  # fmt: skip
+
+
+GROUP = _group("group_id")
 
 # Canvas-compatible (the documented example): the membership has no extensions and its own id
 # sits in its organization's (the group's) extensions as entity_id.
-GROUP_MEMBERSHIP = Shape(
-    "groupMembership", "group_membership_id", "Membership",
-    _MEMBER,
-    ("organization", Shape(
-        "group", "group_id", "Group",
-        copy("name", "group_name"),
-        extensions(entity_id("group_membership_id")),
-        _CATEGORY,
-    )),
-)  # fmt: skip
+GROUP_MEMBERSHIP = Shape("groupMembership", "group_membership_id", "Membership", _MEMBER, ("organization", _group("group_membership_id")))
 
 # Strict profile: each entity_id on its own entity, as the event's Caliper schema says.
 GROUP_MEMBERSHIP_STRICT = Shape(
