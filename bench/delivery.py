@@ -1,6 +1,7 @@
 """Benchmark: end-to-end delivery, Kinesis ingest → signed webhook POST at a local receiver.
 
-Starts ``liveevents serve`` on loopback (SQLite, durability on) and a minimal HTTP/1.1
+Starts ``liveevents serve`` on loopback (SQLite, durability on; or ``--store postgres``: a
+throw-away database on the local PostgreSQL server, created and dropped by the run) and a minimal HTTP/1.1
 receiver in its own process (asyncio protocol, keep-alive, answers 200, notes the arrival time
 and the JWT payload of each request; the payloads are decoded after the run so the receiver
 stays cheap).  Producers put realistic raw Canvas records with boto3 ``put_records``.
@@ -16,7 +17,7 @@ stays cheap).  Producers put realistic raw Canvas records with boto3 ``put_recor
 
 Everything shares the machine's cores: the service, the receiver and the producers.
 
-    .venv/bin/python bench/delivery.py [--events 20000] [--rate 500] [--seconds 10]
+    .venv/bin/python bench/delivery.py [--store sqlite|postgres] [--events 20000] [--rate 500] [--seconds 10]
 """
 
 from __future__ import annotations
@@ -30,9 +31,13 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import orjson
@@ -223,17 +228,47 @@ def ceiling(data_dir: Path) -> float:
     return signing_rate(KeyStore(data_dir / "keys").keys().current, claims, seconds=3.0)
 
 
+@contextmanager
+def postgres_database(server: str) -> Iterator[str]:
+    """A new empty database on ``server`` (a URL of an existing database, superuser or
+    CREATEDB), dropped afterwards; yields its URL."""
+    import psycopg
+    from psycopg import sql
+
+    name = f"liveevents_bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+        finally:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextmanager
+def store_settings(store: str, server: str) -> Iterator[dict[str, str]]:
+    """The service's environment for ``store``."""
+    if store == "sqlite":
+        yield {}
+        return
+    with postgres_database(server) as url:
+        yield {"LIVEEVENTS_DATABASE_URL": url}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20_000, help="events per throughput run")
     parser.add_argument("--rate", type=float, default=500.0, help="events/s of the latency runs")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of the latency runs")
+    parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite", help="the service's store")
+    parser.add_argument(
+        "--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres", help="server for --store postgres (a throw-away database is created there)"
+    )
     options = parser.parse_args()
 
     receiver = Receiver()
     try:
-        with tempfile.TemporaryDirectory() as scratch:
-            with ServedInstance.start(Path(scratch) / "data", env={"LIVEEVENTS_LOG_LEVEL": "warning"}) as service:
+        with tempfile.TemporaryDirectory() as scratch, store_settings(options.store, options.postgres) as store_env:
+            with ServedInstance.start(Path(scratch) / "data", env={"LIVEEVENTS_LOG_LEVEL": "warning", **store_env}) as service:
                 run = Run(service, receiver)
                 run.throughput(1, 2000)  # warm-up: first connections, imports, caches
                 signatures = ceiling(service.data_dir)
@@ -246,7 +281,8 @@ def main() -> None:
     finally:
         receiver.close()
 
-    print("delivery: Kinesis put_records -> liveevents serve (SQLite) -> HTTP receiver on loopback; raw RS256 JWT bodies")
+    store_name = {"sqlite": "SQLite", "postgres": "PostgreSQL"}[options.store]
+    print(f"delivery: Kinesis put_records -> liveevents serve ({store_name}) -> HTTP receiver on loopback; raw RS256 JWT bodies")
     print(f"  signing ceiling (RS256, 2048-bit, one thread, same key): {signatures:,.0f} signatures/s")
     for subscriptions, ((deliveries, events), (p50, p99, worst, duplicates)) in results.items():
         print(f"  {subscriptions} subscription{'s' if subscriptions > 1 else ' '}:")
