@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+
 import pytest
 
-from liveevents import RecordError, canvas_message, decode_record, parse_record
+from liveevents import RecordError, caliper_envelope, canvas_message, decode_record, parse_record
 from liveevents.canvas.record import MISSING
 
 METADATA = {
@@ -32,6 +35,23 @@ def test_event_id_is_deterministic_v4_and_distinct() -> None:
     assert first == again
     assert first != other
     assert first[14] == "4" and first[19] in "89ab"
+
+
+def test_event_id_is_the_documented_hash_of_the_canonical_json() -> None:
+    record = {
+        "attributes": {"hostname": "school.example.edu", "event_time": "2024-03-05T08:09:10.123Z", "event_name": "wiki_page_deleted"},
+        "body": {"wiki_page_id": 77, "title": "Zoë's notes"},
+    }
+    # The rule (docs/conformance.md): SHA-256 of {"metadata": ..., "body": ...} as compact JSON,
+    # keys sorted at every level, UTF-8; its first 128 bits as a UUID with the version-4 and
+    # RFC 4122 variant bits set.
+    canonical = (
+        '{"body":{"title":"Zoë\'s notes","wiki_page_id":77},'
+        '"metadata":{"event_name":"wiki_page_deleted","event_time":"2024-03-05T08:09:10.123Z","hostname":"school.example.edu"}}'
+    )
+    expected = uuid.UUID(bytes=hashlib.sha256(canonical.encode()).digest()[:16], version=4)
+    assert parse_record(record).event_id == str(expected)
+    assert caliper_envelope(record)["data"][0]["id"] == f"urn:uuid:{expected}"
 
 
 @pytest.mark.parametrize(
