@@ -61,6 +61,37 @@ def test_secrets_are_never_returned_or_logged(served: ServedInstance) -> None:
         assert SQS_SECRET not in text
 
 
+def test_rejected_input_does_not_echo_credentials(served: ServedInstance) -> None:
+    """A 422 names the value it refuses, but not credentials embedded in a URL nor the value of a
+    misspelled secret field."""
+    body = webhook(
+        url="http://hooks:hook-pw-2231@hooks.uni-example.org/canvas?token=tok-55821&tenant=7",
+        notification_url="ftp://ops:ops-pw-9917@ops.uni-example.org/notices",
+        aws_secret_key="misspelt-secret-6612",
+        bearer="misspelt-bearer-3390",
+        colour="blue",
+    )
+    invalid = call(served, "POST", "/api/v1/subscriptions", body)
+    assert invalid.status_code == 422
+    problems = {problem["field"]: problem["value"] for problem in invalid.json()["problems"]}
+    assert problems == {
+        "url": "http://hooks:****@hooks.uni-example.org/canvas?token=****&tenant=7",
+        "notification_url": "ftp://ops:****@ops.uni-example.org/notices",
+        "aws_secret_key": "[secret]",
+        "bearer": "[secret]",
+        "colour": "blue",
+    }
+    created = call(served, "POST", "/api/v1/subscriptions", webhook()).json()
+    patched = call(served, "PATCH", f"/api/v1/subscriptions/{created['id']}", {"url": "http://hooks:hook-pw-2231@hooks.uni-example.org/x"})
+    assert patched.status_code == 422
+    unparseable = call(served, "POST", "/api/v1/subscriptions", webhook(url="https://hooks:hook-pw-2231@[::1/canvas"))
+    assert unparseable.status_code == 422
+    assert unparseable.json()["problems"] == [{"field": "url", "value": "****", "rule": "not a valid URL (Invalid IPv6 URL)"}]
+    for text in (invalid.text, patched.text, unparseable.text, served.output()):
+        for secret in ("hook-pw-2231", "tok-55821", "ops-pw-9917", "misspelt-secret-6612", "misspelt-bearer-3390"):
+            assert secret not in text
+
+
 def test_every_problem_is_reported_with_field_value_rule_and_valid_names(served: ServedInstance) -> None:
     response = call(served, "POST", "/api/v1/subscriptions", {
         "name": "", "delivery_method": "caliper", "url": "http://lrs.example.org/caliper",

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, V
 from pydantic_core import PydanticCustomError
 
 from liveevents.canvas.catalog import CANVAS_EVENT_TYPES
-from liveevents.delivery.urls import destination_problem, is_valid_queue_name, mask_url, sqs_queue_name
+from liveevents.delivery.urls import destination_problem, is_valid_queue_name, looks_secret, mask_url, sqs_queue_name
 
 __all__ = [
     "DeliveryMethod",
@@ -278,9 +278,7 @@ def field_problems(error: ValidationError, model: type[BaseModel]) -> list[Field
 
 def _problem(error: Any, fields: tuple[str, ...]) -> FieldProblem:
     field = ".".join(str(part) for part in error["loc"])
-    value = None if error["type"] == "missing" else error["input"]
-    if field.split(".")[0] in SECRET_FIELDS and value is not None:
-        value = _SECRET_SHOWN_AS
+    value = None if error["type"] == "missing" else _shown(field.split(".")[0], error["input"], known=field.split(".")[0] in fields)
     ctx = error.get("ctx") or {}
     match error["type"]:
         case "missing":
@@ -291,6 +289,18 @@ def _problem(error: Any, fields: tuple[str, ...]) -> FieldProblem:
         case _:
             rule = error["msg"]
     return FieldProblem(field, value, rule, tuple(ctx.get("allowed", ())))
+
+
+def _shown(name: str, value: Any, *, known: bool) -> Any:
+    """``value`` of field ``name`` as an error report may echo it: secrets (and the values of
+    unknown fields named like one, a misspelt secret) hidden, URL credentials masked."""
+    if value is None:
+        return None
+    if name in SECRET_FIELDS or (not known and looks_secret(name)):
+        return _SECRET_SHOWN_AS
+    if name in ("url", "notification_url") and isinstance(value, str):
+        return mask_url(value)
+    return value
 
 
 def _allow_http(info: ValidationInfo) -> bool:

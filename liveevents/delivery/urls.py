@@ -12,11 +12,20 @@ import ipaddress
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["MASK", "destination_problem", "is_loopback_host", "is_valid_queue_name", "mask_url", "sqs_queue_name", "sqs_region"]
+__all__ = [
+    "MASK",
+    "destination_problem",
+    "is_loopback_host",
+    "is_valid_queue_name",
+    "looks_secret",
+    "mask_url",
+    "sqs_queue_name",
+    "sqs_region",
+]
 
 MASK = "****"
-# Query parameters whose values are credentials often put into webhook URLs.
-_SECRET_PARAM = re.compile(r"token|key|secret|sig|signature|password|passwd|auth|code", re.IGNORECASE)
+# Names (query parameters, misspelt fields) whose values are likely credentials.
+_SECRET_NAME = re.compile(r"token|key|secret|sig|signature|password|passwd|auth|code|bearer|credential", re.IGNORECASE)
 # https://sqs.<region>.amazonaws.com/<account>/<queue> and the legacy <region>.queue.amazonaws.com.
 _AWS_SQS_HOST = re.compile(r"(?:sqs\.([a-z0-9-]+)|([a-z0-9-]+)\.queue)\.amazonaws\.com(?:\.cn)?")
 _QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
@@ -54,12 +63,21 @@ def destination_problem(url: str, *, allow_http: bool) -> str | None:
     return None
 
 
+def looks_secret(name: str) -> bool:
+    """Whether a parameter or field called ``name`` probably holds a credential."""
+    return bool(_SECRET_NAME.search(name))
+
+
 def mask_url(url: str) -> str:
     """``url`` with a userinfo password and credential-like query values replaced by ``****``.
 
-    For showing and logging a destination without leaking what operators embed in it.
+    For showing and logging a destination without leaking what operators embed in it; a value
+    that does not parse as a URL is hidden whole (where its credentials are cannot be told).
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return MASK
     netloc = parts.netloc
     if "@" in netloc:
         userinfo, _, hostport = netloc.rpartition("@")
@@ -68,8 +86,8 @@ def mask_url(url: str) -> str:
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
-        if any(_SECRET_PARAM.search(name) for name, _ in pairs):
-            query = urlencode([(name, MASK if _SECRET_PARAM.search(name) else value) for name, value in pairs], safe="*")
+        if any(looks_secret(name) for name, _ in pairs):
+            query = urlencode([(name, MASK if looks_secret(name) else value) for name, value in pairs], safe="*")
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
