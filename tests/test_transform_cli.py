@@ -65,12 +65,111 @@ def test_a_json_file_may_hold_an_array_or_one_pretty_printed_record(tmp_path: Pa
     assert result.returncode == 1
 
 
-def test_a_broken_json_document_is_reported_with_its_line(tmp_path: Path) -> None:
+def actors(result: subprocess.CompletedProcess[bytes]) -> list[str]:
+    """The Canvas user id of every transformed record, in output order."""
+    return [envelope["data"][0]["actor"]["id"].removeprefix("urn:instructure:canvas:user:") for envelope in lines(result.stdout)]
+
+
+def errors(result: subprocess.CompletedProcess[bytes]) -> list[str]:
+    return result.stderr.decode().splitlines()
+
+
+TRUNCATED = '{"attributes": {"event_name": "logged_out"'  # a record cut short by a partial write
+
+
+def test_a_broken_first_line_does_not_lose_the_lines_after_it(tmp_path: Path) -> None:
+    source = tmp_path / "events.jsonl"
+    source.write_text("\n".join([TRUNCATED, json.dumps(record(user_id="2")), json.dumps(record(user_id="3"))]) + "\n")
+    result = run(str(source))
+    assert actors(result) == ["2", "3"]
+    assert errors(result) == [
+        f"{source}: line 1: not valid JSON: unexpected end of data (column 43)",
+        "liveevents transform: 2 transformed, 1 failed",
+    ]
+    assert result.returncode == 1
+
+
+def test_an_array_on_the_first_line_is_one_item_of_json_lines(tmp_path: Path) -> None:
+    source = tmp_path / "events.jsonl"
+    source.write_text("\n".join([json.dumps([record(user_id="1")]), json.dumps(record(user_id="2")), json.dumps(record(user_id="3"))]) + "\n")
+    result = run(str(source))
+    assert actors(result) == ["2", "3"]
+    [array_error, summary] = errors(result)
+    assert array_error.startswith(f"{source}: line 1: record: ")
+    assert array_error.endswith("a record must be a JSON object, not an array")
+    assert summary == "liveevents transform: 2 transformed, 1 failed"
+    assert result.returncode == 1
+
+
+def test_blank_lines_are_skipped_and_counted(tmp_path: Path) -> None:
+    source = tmp_path / "events.jsonl"
+    source.write_text("\n".join(["", "  ", json.dumps(record(user_id="3")), "", '{"attributes":', json.dumps(record(user_id="6")), " ", ""]))
+    result = run(str(source))
+    assert actors(result) == ["3", "6"]
+    assert errors(result) == [
+        f"{source}: line 5: not valid JSON: unexpected end of data (column 15)",
+        "liveevents transform: 2 transformed, 1 failed",
+    ]
+    assert result.returncode == 1
+
+
+def test_one_line_then_only_blank_lines_is_one_document(tmp_path: Path) -> None:
+    source = tmp_path / "one.json"
+    source.write_text("\n" + json.dumps({"attributes": {"event_name": "logged_in"}, "body": {}}) + "\n\n  \n")
+    result = run(str(source))
+    assert errors(result) == [
+        f"{source}: document: attributes.event_time: missing: required: an ISO 8601 timestamp string such as '2019-11-01T19:11:05.222Z'",
+        "liveevents transform: 0 transformed, 1 failed",
+    ]
+    assert result.returncode == 1
+
+
+def test_an_input_with_no_json_line_is_reported_as_one_broken_document(tmp_path: Path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text('{\n  "attributes": {},\n  "body": \n}\n')
     result = run(str(broken))
+    assert errors(result) == [
+        f"{broken}: document: neither one JSON document nor JSON Lines (no line is JSON on its own): "
+        "not valid JSON: unexpected character, expected a JSON value (line 4, column 1)",
+        "liveevents transform: 0 transformed, 1 failed",
+    ]
+    assert result.stdout == b""
     assert result.returncode == 1
-    assert result.stderr.decode().startswith(f"{broken}: line 4: not valid JSON or JSON Lines")
+
+
+def test_blank_input_gives_nothing_and_succeeds() -> None:
+    result = run(stdin=b"\n  \n\n")
+    assert (result.stdout, result.stderr, result.returncode) == (b"", b"", 0)
+
+
+def test_stdin_json_lines_with_a_broken_first_line() -> None:
+    stdin = "\n".join(["oops", json.dumps(record(user_id="2")), "", json.dumps(record(user_id="4"))]).encode()
+    result = run(stdin=stdin)
+    assert actors(result) == ["2", "4"]
+    assert errors(result) == [
+        "<stdin>: line 1: not valid JSON: unexpected character, expected a JSON value (column 1)",
+        "liveevents transform: 2 transformed, 1 failed",
+    ]
+    assert result.returncode == 1
+
+
+def test_several_inputs_each_read_by_the_same_rule(tmp_path: Path) -> None:
+    lines_file = tmp_path / "a.jsonl"
+    lines_file.write_text("\n".join([json.dumps(record(user_id="1")), "{", json.dumps(record(user_id="2"))]) + "\n")
+    array_file = tmp_path / "b.json"
+    array_file.write_text(json.dumps([record(user_id="3"), "x", record(user_id="4")], indent=2))
+    pretty_file = tmp_path / "c.json"
+    pretty_file.write_text(json.dumps(record(user_id="5"), indent=4))
+    stdin = "\n".join([TRUNCATED, json.dumps(record(user_id="6"))]).encode()
+    result = run(str(lines_file), str(array_file), "-", str(pretty_file), stdin=stdin)
+    assert actors(result) == ["1", "2", "3", "4", "6", "5"]
+    assert errors(result) == [
+        f"{lines_file}: line 2: not valid JSON: unexpected end of data (column 2)",
+        f'{array_file}: item 2: record: "x": a record must be a JSON object, not a string',
+        "<stdin>: line 1: not valid JSON: unexpected end of data (column 43)",
+        "liveevents transform: 6 transformed, 3 failed",
+    ]
+    assert result.returncode == 1
 
 
 def test_stdin_to_output_file_in_canvas_format(tmp_path: Path) -> None:

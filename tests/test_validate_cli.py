@@ -143,10 +143,70 @@ def test_array_of_documents_reports_each_item(tmp_path: Path) -> None:
     assert {(p["path"], p["rule"]) for p in records[1]["problems"]} == {("/@context", "context.missing"), ("/id", "property.required")}
 
 
-def test_empty_input_is_not_valid() -> None:
-    result = run(stdin=b"")
+@pytest.mark.parametrize("stdin", [b"", b"\n  \n"])
+def test_empty_input_is_not_valid(stdin: bytes) -> None:
+    result = run(stdin=stdin)
     assert result.returncode == 1
-    assert "json.syntax" in result.stdout
+    assert result.stdout.splitlines() == ["<stdin>: no JSON document: the input is empty", "1 document checked: 0 valid, 1 invalid"]
+
+
+def locations(result: subprocess.CompletedProcess[str]) -> list[tuple[str, str | None, bool]]:
+    """(input, location, valid) of every document reported with --format json."""
+    return [(record["input"], record["location"], record["valid"]) for record in map(json.loads, result.stdout.splitlines())]
+
+
+def test_a_broken_first_line_does_not_lose_the_lines_after_it(tmp_path: Path) -> None:
+    lines = tmp_path / "events.jsonl"
+    lines.write_text(f'{{"type": "Person",\n{compact(load("grade-graded"))}\n{compact(load("tool-use-used"))}\n')
+    result = run("--format", "json", lines)
+    assert locations(result) == [(str(lines), "line 1", False), (str(lines), "line 2", True), (str(lines), "line 3", True)]
+    problem = json.loads(result.stdout.splitlines()[0])["problems"][0]
+    assert (problem["rule"], problem["message"]) == ("json.syntax", "not JSON: Expecting property name enclosed in double quotes at line 1 column 19")
+    assert result.returncode == 1
+
+
+def test_an_array_on_the_first_line_is_one_document_of_json_lines(tmp_path: Path) -> None:
+    lines = tmp_path / "events.jsonl"
+    lines.write_text(f'{compact([load("grade-graded")])}\n\n{compact(load("tool-use-used"))}\n{compact(load("grade-graded"))}\n')
+    result = run(lines)
+    assert result.stdout.splitlines()[0] == f"{lines}: line 1: INVALID (strict mode; 1 error, 0 warnings)"
+    assert f"{lines}: line 3: valid (strict mode; 0 errors, 0 warnings)" in result.stdout
+    assert f"{lines}: line 4: valid (strict mode; 0 errors, 0 warnings)" in result.stdout
+    assert result.stdout.splitlines()[-1] == "3 documents checked: 2 valid, 1 invalid"
+    assert result.returncode == 1
+
+
+def test_several_inputs_and_stdin_each_read_by_the_same_rule(tmp_path: Path) -> None:
+    lines = tmp_path / "a.jsonl"
+    lines.write_text(f'\n{compact(load("grade-graded"))}\n{{\n\n{compact(load("tool-use-used"))}\n')
+    pretty = tmp_path / "b.json"
+    pretty.write_text(json.dumps(load("grade-graded"), indent=3))
+    one_line = tmp_path / "c.json"
+    one_line.write_text(compact(load("tool-use-used")) + "\n\n")
+    stdin = f'[{compact(load("grade-graded"))},\n{{"type": "Person"}}]'.encode()
+    result = run("--format", "json", lines, "-", pretty, one_line, stdin=stdin)
+    assert locations(result) == [
+        (str(lines), "line 2", True),
+        (str(lines), "line 3", False),
+        (str(lines), "line 5", True),
+        ("<stdin>", "item 1", True),
+        ("<stdin>", "item 2", False),
+        (str(pretty), "document", True),
+        (str(one_line), "document", True),
+    ]
+    assert result.returncode == 1
+
+
+def test_repeated_keys_inside_an_array_document_are_reported_on_their_item(tmp_path: Path) -> None:
+    batch = tmp_path / "batch.json"
+    repeated = compact(load("grade-graded")).replace('"action":"Graded"', '"action":"Graded","action":"Graded"')
+    batch.write_text(f'[\n{compact(load("grade-graded"))},\n{repeated}\n]\n')
+    result = run("--format", "json", batch)
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(record["location"], [(p["path"], p["rule"]) for p in record["problems"]]) for record in records] == [
+        ("item 1", []),
+        ("item 2", [("/action", "json.key.duplicate")]),
+    ]
 
 
 def test_unknown_mode_is_a_usage_error() -> None:

@@ -1,18 +1,18 @@
 """``liveevents transform``: raw Canvas live events (JSON or JSON Lines) → Canvas or Caliper JSON Lines.
 
-Each input is a file (or ``-``/nothing for stdin) holding JSON Lines, one JSON record, or a JSON
-array of records. A bad record is reported on stderr with its file, line (or array item) and
-reason, and the run goes on; the exit status is 1 if any record failed.
+Each input is a file (or ``-``/nothing for stdin) holding one JSON record, a JSON array of records,
+or JSON Lines (``liveevents.cli.inputs`` decides which). A bad record is reported on stderr with
+its file, line (or array item) and reason, and the run goes on; the exit status is 1 if any
+record failed.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 
 import click
 import orjson
@@ -21,66 +21,12 @@ from liveevents.caliper.envelope import CaliperTransformer
 from liveevents.caliper.registry import UnmappedEventError
 from liveevents.canvas.message import canvas_message
 from liveevents.canvas.record import RecordError, parse_record
+from liveevents.cli.inputs import INPUT_RULE, PlainJson, read_items
 
 __all__ = ["transform"]
 
 #: Inputs at least this big get a progress bar (when stderr is a terminal).
 PROGRESS_THRESHOLD = 1 << 20
-_CHUNK = 1 << 16
-
-
-@dataclass(frozen=True, slots=True)
-class _Item:
-    """One record read from an input, with where it came from."""
-
-    where: str  # "line 12" or "item 3"
-    value: Any = None
-    error: str | None = None
-
-
-def _read_items(stream: BinaryIO, advance: Callable[[int], None]) -> Iterator[_Item]:
-    """JSON Lines are streamed line by line; a file whose first line is not a JSON document
-    by itself is read whole as one JSON document (a record or an array of records)."""
-    first = stream.readline()
-    advance(len(first))
-    while first and not first.strip():
-        first = stream.readline()
-        advance(len(first))
-    if not first:
-        return
-    try:
-        value = orjson.loads(first)
-    except orjson.JSONDecodeError:
-        rest = stream.read()
-        advance(len(rest))
-        yield from _document(first + rest)
-        return
-    if isinstance(value, list):
-        yield from _array(value)
-        return
-    yield _Item("line 1", value)
-    for number, line in enumerate(stream, 2):
-        advance(len(line))
-        if not line.strip():
-            continue
-        try:
-            yield _Item(f"line {number}", orjson.loads(line))
-        except orjson.JSONDecodeError as error:
-            yield _Item(f"line {number}", error=f"not valid JSON ({error.msg}, column {error.colno})")
-
-
-def _document(data: bytes) -> Iterator[_Item]:
-    try:
-        value = orjson.loads(data)
-    except orjson.JSONDecodeError as error:
-        yield _Item(f"line {error.lineno}", error=f"not valid JSON or JSON Lines ({error.msg}, column {error.colno})")
-        return
-    yield from _array(value) if isinstance(value, list) else iter([_Item("line 1", value)])
-
-
-def _array(values: list[Any]) -> Iterator[_Item]:
-    for number, value in enumerate(values, 1):
-        yield _Item(f"item {number}", value)
 
 
 def _sizes(paths: tuple[str, ...]) -> int | None:
@@ -93,7 +39,7 @@ def _sizes(paths: tuple[str, ...]) -> int | None:
         return None
 
 
-@click.command()
+@click.command(help=f"Transform raw Canvas live events from INPUT files (stdin when none) into JSON Lines.\n\n{INPUT_RULE}")
 @click.option("--format", "output_format", type=click.Choice(["caliper", "canvas"]), default="caliper", show_default=True,
               help="Caliper 1.1 envelopes (32 mapped event types) or Instructure's Canvas format (every event type).")
 @click.option("--output", "-o", type=click.File("wb"), default="-", help="Write JSON Lines here instead of stdout.")
@@ -113,7 +59,6 @@ def transform(
     keep_tokens: bool,
     inputs: tuple[str, ...],
 ) -> None:
-    """Transform raw Canvas live events from INPUT files (JSON or JSON Lines; stdin when none)."""
     try:
         render = _renderer(output_format, profile, canvas_domain, send_time, not keep_tokens)
     except ValueError as error:
@@ -126,9 +71,8 @@ def transform(
         for path in paths:
             name = "<stdin>" if path == "-" else path
             with click.open_file(path, "rb") as stream:
-                advance = progress.advance if progress else _ignore
                 buffer: list[bytes] = []
-                for item in _read_items(stream, advance):
+                for item in read_items(stream, _JSON, progress.advance if progress else None):
                     reason = item.error
                     if reason is None:
                         try:
@@ -160,8 +104,7 @@ def _renderer(output_format: str, profile: str, canvas_domain: str | None, send_
     return lambda value: transformer.envelope(value, send_time)
 
 
-def _ignore(size: int) -> None:
-    return None
+_JSON = PlainJson()
 
 
 class _Progress:

@@ -1,23 +1,23 @@
 """``liveevents validate``: check Caliper 1.1 documents (envelopes, events, entities).
 
-Each input is a file (or ``-``/nothing for stdin) holding JSON Lines (one document per line), one
-JSON document, or a JSON array of documents.  Every document gets a report; the exit status is 0
+Each input is a file (or ``-``/nothing for stdin) holding one JSON document, a JSON array of
+documents, or JSON Lines (one document per line; ``liveevents.cli.inputs`` decides which).  Every document gets a report; the exit status is 0
 only when every document is valid (warnings allowed), 1 otherwise (including unreadable input).
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import click
 import orjson
 
-from liveevents.caliper.validation import Problem, is_valid, validate_caliper, validate_caliper_json
+from liveevents.caliper.validation import Problem, is_valid, validate_caliper
 from liveevents.caliper.validation.jsontext import JsonTextError, decode
+from liveevents.cli.inputs import INPUT_RULE, InputSyntaxError, read_items
 
 __all__ = ["validate"]
 
@@ -39,44 +39,51 @@ class _Report:
         return sum(problem.severity == severity for problem in self.problems)
 
 
+@dataclass(frozen=True, slots=True)
+class _Decoded:
+    """A decoded document with the keys its text repeated (invisible in the decoded value)."""
+
+    document: Any
+    duplicates: list[Problem]
+
+
+class _CaliperJson:
+    """The validator's JSON decoding (it reports repeated keys), as the shared input reader needs it."""
+
+    def decode(self, data: bytes | bytearray) -> _Decoded:
+        try:
+            return _Decoded(*decode(data))
+        except JsonTextError as error:
+            raise InputSyntaxError(error.problem.message) from None
+
+    def elements(self, decoded: _Decoded) -> list[_Decoded] | None:
+        if not isinstance(decoded.document, list):
+            return None
+        return [_Decoded(item, _under(decoded.duplicates, f"/{index}")) for index, item in enumerate(decoded.document)]
+
+
+def _under(problems: list[Problem], prefix: str) -> list[Problem]:
+    """The problems inside ``prefix``, with paths relative to it."""
+    return [
+        Problem(problem.path[len(prefix):], problem.rule, problem.message, problem.severity)
+        for problem in problems
+        if problem.path == prefix or problem.path.startswith(prefix + "/")
+    ]
+
+
+_JSON = _CaliperJson()
+
+
 def _documents(stream: BinaryIO, source: str, mode: str) -> Iterator[_Report]:
-    """JSON Lines are read line by line; a file whose first line is not a JSON object by itself is
-    read whole as one JSON document (or an array of documents)."""
-    first = stream.readline()
-    number = 1
-    while first and not first.strip():
-        first = stream.readline()
-        number += 1
-    try:
-        probe = json.loads(first)
-    except ValueError:
-        probe = None
-    if not isinstance(probe, dict):
-        yield from _whole(first + stream.read(), source, mode)
-        return
-    yield _Report(source, f"line {number}", validate_caliper_json(first.rstrip(), mode=mode))
-    for number, line in enumerate(stream, number + 1):
-        if line.strip():
-            yield _Report(source, f"line {number}", validate_caliper_json(line.rstrip(), mode=mode))
-
-
-def _whole(data: bytes, source: str, mode: str) -> Iterator[_Report]:
-    try:
-        document, duplicates = decode(data)
-    except JsonTextError as error:
-        yield _Report(source, "document", [error.problem])
-        return
-    if not isinstance(document, list):
-        yield _Report(source, "document", [*duplicates, *validate_caliper(document, mode=mode)])
-        return
-    for index, item in enumerate(document):
-        prefix = f"/{index}"
-        repeated = [
-            Problem(problem.path[len(prefix):], problem.rule, problem.message, problem.severity)
-            for problem in duplicates
-            if problem.path == prefix or problem.path.startswith(prefix + "/")
-        ]
-        yield _Report(source, f"item {index + 1}", [*repeated, *validate_caliper(item, mode=mode)])
+    empty = True
+    for item in read_items(stream, _JSON):
+        empty = False
+        if item.value is None:  # only a syntax error leaves no value (a JSON null is a _Decoded too)
+            yield _Report(source, item.where, [Problem("", "json.syntax", item.error or "", "error")])
+        else:
+            yield _Report(source, item.where, [*item.value.duplicates, *validate_caliper(item.value.document, mode=mode)])
+    if empty:
+        yield _Report(source, None, unreadable="no JSON document: the input is empty")
 
 
 def _reports(paths: tuple[str, ...], mode: str) -> Iterator[_Report]:
@@ -142,17 +149,16 @@ class _JsonOutput:
         sys.stdout.flush()
 
 
-@click.command()
+@click.command(
+    help="Validate Caliper 1.1 envelopes, events or entities in INPUT files (stdin when none).\n\n"
+    f"{INPUT_RULE}\n\nExits 0 when every document is valid (warnings allowed), 1 otherwise."
+)
 @click.option("--mode", type=click.Choice(["strict", "canvas"]), default="strict", show_default=True,
               help="strict: Caliper 1.1 as written; canvas: Instructure's documented deviations become warnings.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="A readable report, or one JSON object per document.")
 @click.argument("inputs", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
 def validate(mode: str, output_format: str, inputs: tuple[str, ...]) -> None:
-    """Validate Caliper 1.1 envelopes, events or entities in INPUT files (JSON or JSON Lines; stdin when none).
-
-    Exits 0 when every document is valid (warnings allowed), 1 otherwise.
-    """
     output = _JsonOutput() if output_format == "json" else _TextOutput()
     documents = invalid = 0
     for report in _reports(inputs or ("-",), mode):
