@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socketserver
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -123,6 +125,27 @@ def test_connection_dropped_without_answer(server: LoopbackServer) -> None:
     server.routes["/drop"] = lambda request: Reply(drop=True)
     [outcome] = send(webhook(server.url("/drop")), payload())
     assert isinstance(outcome, Failed) and outcome.error == "network" and outcome.retryable
+
+
+class _BadStatusLine(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.recv(65536)
+        self.request.sendall(b"HTTP/1.1 2x0 WHAT\r\nContent-Length: 0\r\n\r\n")
+
+
+def test_failure_details_mask_credentials_of_the_url() -> None:
+    """aiohttp puts the request URL into some errors; the detail is stored, listed and logged."""
+    with socketserver.TCPServer(("127.0.0.1", 0), _BadStatusLine) as broken:
+        threading.Thread(target=broken.serve_forever, daemon=True).start()
+        try:
+            port = broken.server_address[1]
+            [outcome] = send(webhook(f"http://hook:pw-8812@127.0.0.1:{port}/h?token=tok-66120&n=1"), payload())
+        finally:
+            broken.shutdown()
+    assert isinstance(outcome, Failed) and outcome.error == "network"
+    assert "Bad status line" in outcome.detail
+    assert f"http://127.0.0.1:{port}/h?token=****&n=1" in outcome.detail
+    assert "tok-66120" not in outcome.detail and "pw-8812" not in outcome.detail
 
 
 def test_retries_send_identical_bytes_until_the_endpoint_recovers(server: LoopbackServer) -> None:

@@ -23,7 +23,7 @@ import httpx
 from liveevents.delivery.policy import Verdict
 from liveevents.delivery.senders.http import USER_AGENT
 from liveevents.delivery.subscription import Subscription
-from liveevents.delivery.urls import mask_url
+from liveevents.delivery.urls import mask_url, mask_urls_in
 
 __all__ = ["notice", "send_notice"]
 
@@ -59,7 +59,7 @@ async def _post(client: httpx.AsyncClient, url: str, document: dict[str, Any], t
     try:
         response = await client.post(url, json=document, headers={"User-Agent": USER_AGENT}, timeout=timeout)
     except httpx.HTTPError as error:
-        log.warning("notification to %s failed: %s", mask_url(url), str(error) or type(error).__name__)
+        log.warning("notification to %s failed: %s", mask_url(url), mask_urls_in(str(error)) or type(error).__name__)
         return False
     if not response.is_success:
         log.warning("notification to %s refused: HTTP %d", mask_url(url), response.status_code)

@@ -19,6 +19,7 @@ __all__ = [
     "is_valid_queue_name",
     "looks_secret",
     "mask_url",
+    "mask_urls_in",
     "sqs_queue_name",
     "sqs_region",
 ]
@@ -29,6 +30,7 @@ _SECRET_NAME = re.compile(r"token|key|secret|sig|signature|password|passwd|auth|
 # https://sqs.<region>.amazonaws.com/<account>/<queue> and the legacy <region>.queue.amazonaws.com.
 _AWS_SQS_HOST = re.compile(r"(?:sqs\.([a-z0-9-]+)|([a-z0-9-]+)\.queue)\.amazonaws\.com(?:\.cn)?")
 _QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
+_URL_IN_TEXT = re.compile(r"https?://[^\s'\"<>]+", re.IGNORECASE)
 
 
 def is_loopback_host(host: str) -> bool:
@@ -89,6 +91,11 @@ def mask_url(url: str) -> str:
         if any(looks_secret(name) for name, _ in pairs):
             query = urlencode([(name, MASK if looks_secret(name) else value) for name, value in pairs], safe="*")
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def mask_urls_in(text: str) -> str:
+    """``text`` (an error message, say) with every http(s) URL in it masked by :func:`mask_url`."""
+    return _URL_IN_TEXT.sub(lambda found: mask_url(found.group()), text)
 
 
 def sqs_queue_name(url: str) -> str:

@@ -26,6 +26,7 @@ from liveevents import __version__
 from liveevents.delivery.outcome import Delivered, Failed, Outcome
 from liveevents.delivery.payload import Payload
 from liveevents.delivery.subscription import Subscription
+from liveevents.delivery.urls import mask_urls_in
 
 __all__ = ["USER_AGENT", "HttpSender"]
 
@@ -64,7 +65,7 @@ class HttpSender:
         except TimeoutError:
             return Failed("timeout", f"no answer within {self.timeout:g} s", elapsed=time.perf_counter() - started)
         except aiohttp.InvalidURL as error:
-            return Failed("invalid_url", f"not a URL aiohttp can send to: {error}", retryable=False, elapsed=time.perf_counter() - started)
+            return Failed("invalid_url", f"not a URL aiohttp can send to: {_describe(error)}", retryable=False, elapsed=time.perf_counter() - started)
         except aiohttp.ClientConnectorError as error:
             return Failed("connect", _describe(error), elapsed=time.perf_counter() - started)
         except (aiohttp.ClientError, OSError) as error:
@@ -138,7 +139,8 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _describe(error: BaseException) -> str:
-    """The most specific message in the exception chain.
+    """The most specific message in the exception chain, URLs in it masked (aiohttp names the
+    request URL in some errors, and the detail is stored, listed and logged).
 
     Client libraries wrap the OS error ("Cannot connect to host ..."); the innermost one
     ("Connection refused", "Name or service not known") is what tells the operator why.
@@ -152,4 +154,5 @@ def _describe(error: BaseException) -> str:
             text = reason if cause.strerror in (None, reason) else f"{reason}: {cause.strerror}"
             break
         cause = cause.os_error if isinstance(cause, aiohttp.ClientConnectorError) else cause.__cause__ or cause.__context__
+    text = mask_urls_in(text)
     return text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."
