@@ -305,6 +305,45 @@ def test_an_event_missing_its_entity_id_is_rejected_by_name(name: str, body: dic
     assert field in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("name", "body", "metadata", "field", "value"),
+    [
+        ("wiki_page_updated", {"wiki_page_id": "88 0"}, {}, "body.wiki_page_id", "88 0"),
+        ("wiki_page_updated", WIKI_BODY, {"user_id": "<script>"}, "metadata.user_id", "<script>"),
+        ("wiki_page_updated", WIKI_BODY, {"session_id": {"id": "0f1e"}}, "metadata.session_id", {"id": "0f1e"}),
+        ("wiki_page_updated", WIKI_BODY, {"hostname": "lms westbrook"}, "metadata.hostname", "lms westbrook"),
+        ("asset_accessed", {**ASSET_BODY, "asset_type": "wiki page"}, {}, "body.asset_type", "wiki page"),
+    ],
+)
+def test_a_value_that_cannot_be_part_of_a_urn_is_rejected_by_name(
+    name: str, body: dict[str, Any], metadata: dict[str, Any], field: str, value: object
+) -> None:
+    with pytest.raises(RecordError) as raised:
+        caliper_envelope(event(name, body, **metadata))
+    assert (raised.value.field, raised.value.value) == (field, value)
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "metadata", "path", "expected"),
+    [
+        ("wiki_page_updated", {**WIKI_BODY, "title": 2024}, {}, ("object", "name"), None),
+        ("quiz_updated", {"quiz_id": "4", "points_possible": "20"}, {}, ("object", "maxScore"), None),
+        ("submission_updated", {"submission_id": "9", "attempt": 1.5}, {}, ("object", "count"), None),
+        ("submission_updated", {"submission_id": "9", "attempt": 2.0}, {}, ("object", "count"), 2),
+        ("wiki_page_updated", WIKI_BODY, {"referrer": 404}, ("referrer",), None),
+        # A subtype that is not a string names nothing: the asset type names the Entity.
+        ("asset_accessed", {**ASSET_BODY, "asset_type": "course", "asset_subtype": 7}, {}, ("object", "name"), "course"),
+    ],
+)
+def test_a_wrongly_typed_optional_value_is_left_out(
+    name: str, body: dict[str, Any], metadata: dict[str, Any], path: tuple[str, ...], expected: object
+) -> None:
+    node = caliper(event(name, body, **metadata))
+    for key in path[:-1]:
+        node = node[key]
+    assert node.get(path[-1]) == expected
+
+
 def test_an_invalid_record_is_a_record_error() -> None:
     with pytest.raises(RecordError, match="event_time"):
         caliper_envelope({"attributes": {"event_name": "asset_accessed", "event_time": "yesterday"}, "body": {}})

@@ -48,8 +48,6 @@ def _context(source: Body, where: str) -> tuple[Entity | None, Entity | None]:
     if source.get("context_type") != "Course":
         return _NOWHERE  # Account, Group, User, CourseSection (no course id: T30) or none
     context_id = source.get("context_id")
-    if type(context_id) is str:
-        return _course(context_id)
     return _NOWHERE if context_id is None else _course(canvas_id(context_id, where + ".context_id"))
 
 

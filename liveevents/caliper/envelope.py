@@ -20,6 +20,7 @@ from liveevents.caliper.context import ContextSource, Memberships
 from liveevents.caliper.origin import account_url, event_extensions, session
 from liveevents.caliper.registry import MAPPINGS, UnmappedEventError
 from liveevents.caliper.shapes import ObjectBuilder
+from liveevents.caliper.values import canvas_id, iri_safe
 from liveevents.caliper.vocabulary import (
     CALIPER_CONTEXT,
     DEFAULT_APP_ID,
@@ -104,7 +105,7 @@ class CaliperTransformer:
 
         hostname = get("hostname")
         if hostname is not None:
-            if type(hostname) is not str or not hostname:
+            if type(hostname) is not str or not hostname or not iri_safe(hostname):
                 raise RecordError("metadata.hostname", hostname, "the Canvas host name, such as 'canvas.example.edu'")
             app_id = sensor = account_url(hostname)
         else:  # an automated job (§7)
@@ -126,8 +127,8 @@ class CaliperTransformer:
         if build_generated is not None:
             caliper["generated"] = build_generated(body, metadata, actor, app)
         referrer = get("referrer")
-        if referrer is not None:
-            caliper["referrer"] = redact_url(referrer) if self._redact and type(referrer) is str else referrer
+        if type(referrer) is str:  # Caliper types it (an IRI): any other value is left out
+            caliper["referrer"] = redact_url(referrer) if self._redact else referrer
         caliper["edApp"] = app
         group, organization = context(metadata, body)
         if group is not None:
@@ -136,7 +137,7 @@ class CaliperTransformer:
             caliper["membership"] = self._membership(organization, member_id, get("context_role"))
         session_id = get("session_id")
         if session_id is not None:
-            caliper["session"] = session(session_id)
+            caliper["session"] = session(canvas_id(session_id, "metadata.session_id"))
         caliper["extensions"] = event_extensions(metadata, self._redact)
         return {"sensor": sensor, "sendTime": format_send_time(send_time), "dataVersion": CALIPER_CONTEXT, "data": [caliper]}
 

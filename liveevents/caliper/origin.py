@@ -49,6 +49,6 @@ def event_extensions(metadata: Body, redact_tokens: bool) -> dict[str, dict[str,
     return {CANVAS_EXTENSIONS: extensions}
 
 
-def session(session_id: object) -> dict[str, str]:
+def session(session_id: str) -> dict[str, str]:
     """The web session (``metadata.session_id``), whatever the actor."""
-    return {"id": _SESSION + (session_id if type(session_id) is str else str(session_id)), "type": "Session"}
+    return {"id": _SESSION + session_id, "type": "Session"}

@@ -36,12 +36,14 @@ __all__ = [
     "ObjectBuilder",
     "Shape",
     "copy",
+    "count",
     "date",
     "entity_id",
     "extensions",
     "identifier",
     "reference",
     "score",
+    "text",
     "urn_of",
 ]
 
@@ -55,7 +57,8 @@ Field = tuple[str, Reader]
 
 
 def copy(key: str, source: str | None = None) -> Field:
-    """The body value, verbatim (strings byte for byte, numbers and booleans as they are)."""
+    """The body value, verbatim (strings byte for byte, numbers and booleans as they are): for
+    extensions, which take any JSON value; typed Caliper properties use :func:`text`, :func:`score`..."""
     return key, methodcaller("get", source or key)
 
 
@@ -77,14 +80,42 @@ def date(key: str, *sources: str) -> Field:
     return key, read
 
 
+def text(key: str, source: str | None = None) -> Field:
+    """A string property (``name``, ``description``, ``mediaType``...): the body value when it
+    is a string; any other JSON type is left out, as Caliper types the property."""
+    name = source or key
+
+    def read(body: Body) -> str | None:
+        value = body.get(name)
+        return value if type(value) is str else None
+
+    return key, read
+
+
 def score(key: str, source: str) -> Field:
-    """A number; an integral float becomes an integer (``100.0`` → ``100``)."""
+    """A number; an integral float becomes an integer (``100.0`` → ``100``); a value that is
+    not a number (a string, a boolean...) is left out."""
 
     def read(body: Body) -> Any:
         value = body.get(source)
-        return None if value is None else score_value(value)
+        return score_value(value) if type(value) in _NUMBERS else None
 
     return key, read
+
+
+def count(key: str, source: str) -> Field:
+    """A whole number (``100.0`` → ``100``); anything else (``1.5``, ``"2"``) is left out."""
+
+    def read(body: Body) -> int | None:
+        value = body.get(source)
+        if type(value) is int:
+            return value
+        return int(value) if type(value) is float and value.is_integer() else None
+
+    return key, read
+
+
+_NUMBERS = (int, float)
 
 
 def identifier(key: str, source: str | None = None) -> Field:

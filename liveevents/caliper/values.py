@@ -8,6 +8,7 @@ and a null or absent value leaves its Caliper key out.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -15,16 +16,38 @@ from liveevents.caliper.vocabulary import CANVAS_EXTENSIONS, URN_PREFIX
 from liveevents.canvas.record import RecordError
 from liveevents.timestamps import TimestampError, normalize_timestamp
 
-__all__ = ["USER_URN", "canvas_extensions", "canvas_id", "optional_id", "optional_time", "required_id", "score", "section_urn", "urn"]
+__all__ = ["ID_RULE", "NOT_IN_IRI", "USER_URN", "iri_safe", "canvas_extensions", "canvas_id", "optional_id", "optional_time", "required_id", "score", "section_urn", "urn"]
+
+
+#: Characters an IRI cannot hold (RFC 3987): an id or host name with one would make its URN invalid.
+NOT_IN_IRI = re.compile(r'[\s<>"{}|\\^`]')
+ID_RULE = 'a Canvas id must be an integer or a string without spaces or any of <>"{}|\\^`'
+
+
+def iri_safe(text: str) -> bool:
+    """``text`` holds no character an IRI cannot; the few values that repeat in every event
+    (host names, asset types) are remembered, as a regular expression costs more than the rest."""
+    if text in _IRI_SAFE:
+        return True
+    if NOT_IN_IRI.search(text) is not None:
+        return False
+    if len(_IRI_SAFE) < 4096:
+        _IRI_SAFE.add(text)
+    return True
+
+
+_IRI_SAFE: set[str] = set()
 
 
 def canvas_id(value: Any, field: str) -> str:
     """A Canvas id as its string: strings verbatim (any width, global or local), integers in decimal."""
     if type(value) is str:
-        return value
-    if type(value) is int:
+        # Canvas ids are digits; anything else is checked for what its URN cannot hold.
+        if value.isdigit() or NOT_IN_IRI.search(value) is None:
+            return value
+    elif type(value) is int:
         return str(value)
-    raise RecordError(field, value, "a Canvas id must be a string or an integer")
+    raise RecordError(field, value, ID_RULE)
 
 
 def optional_id(source: dict[str, Any], key: str, where: str = "body") -> str | None:

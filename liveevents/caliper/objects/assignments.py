@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from liveevents.caliper.shapes import Shape, copy, date, entity_id, extensions, identifier, score
+from liveevents.caliper.shapes import Shape, copy, date, entity_id, extensions, identifier, score, text
 
 __all__ = ["ASSIGNMENT_CREATED", "ASSIGNMENT_OVERRIDE", "ASSIGNMENT_UPDATED"]
 
 # The created event's body has no created_at: dateCreated comes from updated_at, as documented.
 ASSIGNMENT_CREATED = Shape(
     "assignment", "assignment_id", "AssignableDigitalResource",
-    copy("name", "title"),
-    copy("description"),
+    text("name", "title"),
+    text("description"),
     date("dateCreated", "updated_at"),
     extensions(date("lock_at"), entity_id("assignment_id")),
     date("dateToShow", "unlock_at"),
@@ -20,8 +20,8 @@ ASSIGNMENT_CREATED = Shape(
 
 ASSIGNMENT_UPDATED = Shape(
     "assignment", "assignment_id", "AssignableDigitalResource",
-    copy("name", "title"),
-    copy("description"),
+    text("name", "title"),
+    text("description"),
     date("dateModified", "updated_at"),
     extensions(date("lock_at"), copy("workflow_state"), entity_id("assignment_id")),
     date("dateToShow", "unlock_at"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from liveevents.caliper.shapes import Field, Shape, copy, date, entity_id, extensions, identifier
+from liveevents.caliper.shapes import Field, Shape, copy, date, entity_id, extensions, identifier, text
 
 __all__ = ["ATTACHMENT_CHANGED", "ATTACHMENT_CREATED"]
 
@@ -10,7 +10,7 @@ __all__ = ["ATTACHMENT_CHANGED", "ATTACHMENT_CREATED"]
 def _attachment(timestamp: Field) -> Shape:
     return Shape(
         "attachment", "attachment_id", "Document",
-        copy("name", "display_name"),
+        text("name", "display_name"),
         timestamp,
         extensions(
             identifier("context_id"),
@@ -19,7 +19,7 @@ def _attachment(timestamp: Field) -> Shape:
             identifier("folder_id"),
             entity_id("attachment_id"),
         ),
-        copy("mediaType", "content_type"),
+        text("mediaType", "content_type"),
     )  # fmt: skip
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from liveevents.caliper.shapes import Body, Entity, Shape, copy, entity_id, extensions
+from liveevents.caliper.shapes import Body, Entity, Shape, copy, entity_id, extensions, text
 from liveevents.caliper.values import required_id, urn
 
 __all__ = ["COURSE_CREATED", "COURSE_UPDATED", "syllabus"]
 
-COURSE_CREATED = Shape("course", "course_id", "CourseOffering", copy("name"), extensions(entity_id("course_id")))
+COURSE_CREATED = Shape("course", "course_id", "CourseOffering", text("name"), extensions(entity_id("course_id")))
 COURSE_UPDATED = Shape(
     "course", "course_id", "CourseOffering",
-    copy("name"),
+    text("name"),
     extensions(entity_id("course_id"), copy("workflow_state")),
 )  # fmt: skip
 
@@ -23,6 +23,6 @@ def syllabus(body: Body, metadata: Body, actor: Entity, app: Entity) -> Entity:
     if actor["type"] == "Person":
         document["creators"] = [{"id": actor["id"], "type": "Person"}]
     text = body.get("syllabus_body")
-    if text is not None:
+    if type(text) is str:
         document["body"] = text
     return document

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from liveevents.caliper.shapes import Shape, copy, entity_id, extensions, reference
+from liveevents.caliper.shapes import Shape, copy, entity_id, extensions, reference, text
 
 __all__ = ["DISCUSSION_ENTRY", "DISCUSSION_TOPIC"]
 
@@ -11,11 +11,11 @@ DISCUSSION_ENTRY = Shape(
     "discussionEntry", "discussion_entry_id", "Message",
     extensions(entity_id("discussion_entry_id")),
     reference("isPartOf", "discussion", "discussion_topic_id", "Thread"),
-    copy("body", "text"),
+    text("body", "text"),
 )  # fmt: skip
 
 DISCUSSION_TOPIC = Shape(
     "discussion", "discussion_topic_id", "Thread",
-    copy("name", "title"),
+    text("name", "title"),
     extensions(copy("is_announcement"), entity_id("discussion_topic_id")),
 )  # fmt: skip

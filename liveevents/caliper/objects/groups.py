@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from liveevents.caliper.shapes import Field, Shape, copy, entity_id, extensions, reference
+from liveevents.caliper.shapes import Field, Shape, entity_id, extensions, reference, text
 
 __all__ = ["GROUP", "GROUP_CATEGORY", "GROUP_MEMBERSHIP", "GROUP_MEMBERSHIP_STRICT"]
 
-_CATEGORY: Field = reference("isPartOf", "groupCategory", "group_category_id", "Entity", copy("name", "group_category_name"))
+_CATEGORY: Field = reference("isPartOf", "groupCategory", "group_category_id", "Entity", text("name", "group_category_name"))
 _MEMBER: Field = reference("member", "user", "user_id", "Person")
 
 GROUP_CATEGORY = Shape(
     "groupCategory", "group_category_id", "Entity",
-    copy("name", "group_category_name"),
+    text("name", "group_category_name"),
     extensions(entity_id("group_category_id")),
 )  # fmt: skip
 
@@ -19,7 +19,7 @@ GROUP_CATEGORY = Shape(
 def _group(entity_id_source: str) -> Shape:
     return Shape(
         "group", "group_id", "Group",
-        copy("name", "group_name"),
+        text("name", "group_name"),
         extensions(entity_id(entity_id_source)),
         _CATEGORY,
     )  # fmt: skip

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from liveevents.caliper.shapes import Body, Entity
-from liveevents.caliper.values import required_id
+from liveevents.caliper.values import iri_safe, required_id
 from liveevents.caliper.vocabulary import CANVAS_EXTENSIONS, URN_PREFIX
 from liveevents.canvas.record import RecordError
 
@@ -30,7 +30,7 @@ _BODY_EXTRAS = ("url", "domain", "filename", "display_name")
 
 def asset_object(body: Body, metadata: Body, actor: Entity, app: Entity) -> Entity:
     asset_type = body.get("asset_type")
-    if type(asset_type) is not str or not asset_type:
+    if type(asset_type) is not str or not asset_type or not iri_safe(asset_type):
         raise RecordError("body.asset_type", asset_type, "required: the type of the asset accessed, such as 'wiki_page'")
     asset_id = required_id(body, "asset_id")
     subtype = body.get("asset_subtype")
@@ -39,7 +39,8 @@ def asset_object(body: Body, metadata: Body, actor: Entity, app: Entity) -> Enti
         entity: dict[str, Any] = {
             "id": URN_PREFIX + asset_type + ":" + asset_id,
             "type": "Entity",
-            "name": asset_type if subtype is None else subtype,
+            # A subtype that is not a string (never seen from Canvas) names nothing: the type does.
+            "name": subtype if type(subtype) is str else asset_type,
         }
     else:
         entity = {"id": URN_PREFIX + typed[0] + ":" + asset_id, "type": typed[1]}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from liveevents.caliper.shapes import Body, Entity, Field, Shape, copy, date, entity_id, extensions, score
+from liveevents.caliper.shapes import Body, Entity, Field, Shape, copy, date, entity_id, extensions, score, text
 from liveevents.caliper.values import canvas_extensions, optional_id, required_id, urn
 
 __all__ = ["QUIZ_CREATED", "QUIZ_UPDATED", "quiz_attempt"]
@@ -14,7 +14,7 @@ __all__ = ["QUIZ_CREATED", "QUIZ_UPDATED", "quiz_attempt"]
 def _quiz(timestamp: Field) -> Shape:
     return Shape(
         "quiz", "quiz_id", "Assessment",
-        copy("name", "title"),
+        text("name", "title"),
         timestamp,
         extensions(
             copy("quiz_type"),

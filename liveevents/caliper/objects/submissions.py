@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from liveevents.caliper.shapes import Shape, copy, date, entity_id, extensions, reference, score
+from liveevents.caliper.shapes import Shape, copy, count, date, entity_id, extensions, reference, text
 
 __all__ = ["ASSIGNEE", "ASSIGNABLE", "SUBMISSION_CREATED", "SUBMISSION_UPDATED"]
 
@@ -17,8 +17,8 @@ SUBMISSION_CREATED = Shape(
     extensions(copy("submission_type"), copy("url"), entity_id("submission_id")),
     ASSIGNEE,
     ASSIGNABLE,
-    score("count", "attempt"),
-    copy("body"),
+    count("count", "attempt"),
+    text("body"),
 )  # fmt: skip
 
 # No body and no url: the event's schema lists only entity_id and submission_type.
@@ -28,5 +28,5 @@ SUBMISSION_UPDATED = Shape(
     extensions(copy("submission_type"), entity_id("submission_id")),
     ASSIGNEE,
     ASSIGNABLE,
-    score("count", "attempt"),
+    count("count", "attempt"),
 )  # fmt: skip
