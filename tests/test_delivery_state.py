@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import orjson
+
+from liveevents.canvas.record import decode_record
 from liveevents.delivery.outcome import Delivered, Failed
 from liveevents.delivery.payload import Payload
 from liveevents.delivery.policy import Health
@@ -231,5 +234,42 @@ def test_retention_purges_given_up_deliveries_and_old_attempts(make_store: Calla
         assert await state.purge(now_ms() - 60_000) == 0
         assert await state.purge(now_ms() + 1) == 3  # the failed delivery and both first attempts
         assert [(d.sequence, d.state) for d in await state.deliveries(record.id, state=None, after=0, limit=10)] == [(2, "pending")]
+
+    run(check, make_store)
+
+
+def canvas_event(name: str, user_id: str) -> object:
+    record = {"attributes": {"event_name": name, "event_time": "2024-03-05T10:20:30.123Z", "user_id": user_id}, "body": {"user_id": user_id}}
+    return event(name, data=orjson.dumps(record))
+
+
+def test_events_an_inactive_subscription_missed_become_failed_deliveries_before_retention_purges_them(
+    make_store: Callable[..., Store],
+) -> None:
+    async def check(store: Store) -> None:
+        state = DeliveryState(store)
+        await store.append([event("logged_in")])  # 1: before the subscriptions
+        paused = await state.create(webhook("paused", active=False))
+        running = await state.create(webhook("running"))
+        await store.append([canvas_event("logged_in", "7001"), canvas_event("asset_accessed", "7002"), canvas_event("grade_change", "7003")])
+        old_enough = now_ms() + 1
+        await asyncio.sleep(0.01)
+        await store.append([canvas_event("logged_in", "7004")])  # 5: younger than the limit
+        detail = "purged by retention (retention_days = 14) before it was delivered"
+
+        assert await state.expire_undelivered(old_enough, detail=detail, chunk=1) == {paused.id: 2}
+        listed = await state.deliveries(paused.id, state=None, after=0, limit=10)
+        assert [(d.sequence, d.event_name, d.state, d.attempts, d.last_error, d.last_detail) for d in listed] == [
+            (2, "logged_in", "failed", 0, "retention", detail),
+            (4, "grade_change", "failed", 0, "retention", detail),
+        ]
+        assert [d.event_id for d in listed] == [decode_record(e.data).event_id for e in await store.read_events(after=0, limit=10) if e.sequence in (2, 4)]
+        after = await state.get(paused.id)
+        assert after is not None and (after.cursor, after.failed) == (4, 2)
+        # Counted once; active subscriptions are left to their workers; younger events wait.
+        assert await state.expire_undelivered(old_enough, detail=detail) == {}
+        unchanged = await state.get(running.id)
+        assert unchanged is not None and (unchanged.cursor, unchanged.failed) == (1, 0)
+        assert await state.deliveries(running.id, state=None, after=0, limit=10) == []
 
     run(check, make_store)

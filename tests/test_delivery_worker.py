@@ -5,6 +5,7 @@ a slow endpoint beside a fast one, deactivation with notice and reactivation, a 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -308,3 +309,30 @@ def test_keys_rotate_when_due(tmp_path: Path) -> None:
         assert rotated.rotated_at > first.rotated_at and rotated.previous.kid != first.previous.kid
 
     asyncio.run(main())
+
+
+def test_retention_never_drops_what_an_inactive_subscription_missed_unreported(tmp_path: Path, server: LoopbackServer, caplog: pytest.LogCaptureFixture) -> None:
+    """Events waiting for a deactivated subscription that reach the end of retention are
+    listed as failed deliveries and logged; the reactivated subscription goes on after them."""
+
+    async def main() -> None:
+        # A retention of 1.5 s, checked every 0.2 s (events are reported up to 0.4 s early).
+        async with service(tmp_path, retention_days=1.5 / 86400, purge_interval_seconds=0.2) as harness:
+            subscription = await harness.subscribe(server.url("/ok"))
+            await harness.service.subscriptions.set_active(subscription.id, False)
+            await harness.put(logged_in(1), logged_in(2))
+            await harness.until(lambda: _failed(harness, subscription.id, 2), timeout=10)
+            listed = await harness.service.subscriptions.deliveries(subscription.id, state="failed", after=0, limit=10)
+            assert [(d.event_id, d.last_error) for d in listed] == [(parse_record(logged_in(n)).event_id, "retention") for n in (1, 2)]
+            await harness.put(logged_in(3))
+            await harness.service.subscriptions.set_active(subscription.id, True)
+            await harness.until(lambda: _delivered(harness, subscription.id, 1))
+
+    with caplog.at_level(logging.WARNING, logger="liveevents.delivery"):
+        asyncio.run(main())
+    assert [request.headers["webhook-id"] for request in server.received("/ok")] == [parse_record(logged_in(3)).event_id]
+    assert any("2 of its events will be purged from the log undelivered" in message for message in caplog.messages)
+
+
+async def _failed(harness: Harness, subscription_id: str, count: int) -> bool:
+    return (await harness.record(subscription_id)).failed >= count

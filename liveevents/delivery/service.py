@@ -10,7 +10,8 @@ several nodes split the subscriptions, and a dead node's subscriptions move to t
 once its leases expire.
 
 Beside the lease cycle: the :class:`~liveevents.delivery.ledger.Ledger` (progress commits),
-and maintenance — key rotation when due and purging old delivery records.
+and maintenance — key rotation when due, reporting the events inactive subscriptions lose to
+retention, and purging old delivery records.
 """
 
 from __future__ import annotations
@@ -271,6 +272,24 @@ class DeliveryService:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    async def _expire_undelivered(self, retention_cutoff_ms: int) -> None:
+        """Report, rather than let retention drop silently, the events inactive subscriptions
+        have not had: they become failed deliveries (``retention``).  Two purge intervals early,
+        since the log's purge runs on its own schedule and must not get there first."""
+        settings = self.settings
+        early_ms = int(2 * settings.purge_interval_seconds * 1000)
+        detail = (
+            f"purged from the log by retention (retention_days = {settings.retention_days:g}) before it was delivered: "
+            "the subscription was inactive"
+        )
+        for subscription_id, count in (await self.state.expire_undelivered(retention_cutoff_ms + early_ms, detail=detail)).items():
+            self.metrics.of(subscription_id).failed.inc(count)
+            log.warning(
+                "retention: subscription %s is inactive and %d of its events will be purged from the log undelivered; "
+                "they are listed as failed deliveries (error 'retention') and a reactivation resumes after them",
+                subscription_id, count,
+            )
+
     async def _maintenance(self) -> None:
         settings = self.settings
         period = timedelta(days=settings.key_rotation_days)
@@ -279,7 +298,9 @@ class DeliveryService:
                 rotated = await asyncio.to_thread(self.keys.rotate_if_due, period)
                 if rotated is not None:
                     log.warning("signing keys rotated: kid %s signs now, kid %s is published as next", rotated.current.kid, rotated.next.kid)
-                purged = await self.state.purge(now_ms() - int(settings.retention_days * 86_400_000))
+                retention_ms = int(settings.retention_days * 86_400_000)
+                await self._expire_undelivered(now_ms() - retention_ms)
+                purged = await self.state.purge(now_ms() - retention_ms)
                 if purged:
                     log.info("retention: purged %d old delivery records", purged)
             except Exception as error:  # noqa: BLE001

@@ -36,6 +36,7 @@ from typing import Any, Literal
 
 import orjson
 
+from liveevents.canvas.record import decode_record
 from liveevents.delivery.outcome import Delivered, Failed, Outcome
 from liveevents.delivery.payload import Payload
 from liveevents.delivery.policy import Health
@@ -619,6 +620,63 @@ class DeliveryState:
 
     # -- retention --------------------------------------------------------------------------------
 
+    async def expire_undelivered(self, received_before_ms: int, *, detail: str, chunk: int = 2_000) -> dict[str, int]:
+        """Before retention purges them from the log: the events an *inactive* subscription has
+        not had, received before ``received_before_ms``, become failed deliveries (error
+        ``retention``, nothing to send) and its cursor moves past them, so that none is dropped
+        unreported and a reactivation resumes after them.  How many, per subscription.
+
+        Each chunk is one transaction guarded by the subscription being inactive with the cursor
+        read, so a concurrent activation wins (its worker delivers those events).
+        """
+        expired: dict[str, int] = {}
+        for record in await self.subscriptions():
+            if record.subscription.active:
+                continue
+            subscription_id, names, total = record.id, record.subscription.event_types, 0
+            while count := await self.store.write(
+                lambda connection: self._expire_chunk(connection, subscription_id, names, received_before_ms, detail, chunk)  # noqa: B023 - awaited at once
+            ):
+                total += max(count, 0)
+            if total:
+                expired[subscription_id] = total
+        return expired
+
+    def _expire_chunk(self, connection: Any, subscription_id: str, names: Sequence[str], before_ms: int, detail: str, chunk: int) -> int:
+        """One chunk of :meth:`expire_undelivered`: the number of events made failed deliveries,
+        -1 when only the cursor moved, 0 when there is nothing (more) to do."""
+        p = self._p
+        row = connection.execute(f"SELECT cursor FROM subscriptions WHERE id = {p} AND active = 0", (subscription_id,)).fetchone()
+        if row is None:
+            return 0
+        (cursor,) = row
+        # received_at never decreases along seq: the expired events are the ones before the first kept one.
+        kept = connection.execute(f"SELECT min(seq) FROM events WHERE seq > {p} AND received_at >= {p}", (cursor, before_ms)).fetchone()[0]
+        end = (kept - 1) if kept is not None else connection.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+        if end <= cursor:
+            return 0
+        rows = connection.execute(
+            f"SELECT seq, received_at, event_name, data FROM events WHERE seq > {p} AND seq <= {p} "
+            f"AND event_name IN ({', '.join([p] * len(names))}) ORDER BY seq LIMIT {p}",
+            (cursor, end, *names, chunk),
+        ).fetchall()
+        if len(rows) == chunk:
+            end = rows[-1][0]
+        moved = connection.execute(
+            f"UPDATE subscriptions SET cursor = {p}, failed = failed + {p} WHERE id = {p} AND active = 0 AND cursor = {p}",
+            (end, len(rows), subscription_id, cursor),
+        ).rowcount
+        if not moved:  # activated meanwhile (PostgreSQL): its worker delivers them
+            return 0
+        now = now_ms()
+        outcome = Failed("retention", detail, retryable=False)
+        for seq, received_at, event_name, data in rows:
+            self._insert_failure(
+                connection, subscription_id,
+                FirstFailure(seq, _event_id(bytes(data)), event_name, received_at, "live", None, outcome, now, None, attempts=0),
+            )
+        return len(rows) or -1
+
     async def purge(self, before_ms: int) -> int:
         """Delete given-up deliveries, attempts and finished replays older than ``before_ms``."""
         p = self._p
@@ -628,6 +686,14 @@ class DeliveryState:
             f"DELETE FROM replays WHERE state = 'done' AND finished_at < {p}",
         )
         return await self.store.write(lambda connection: sum(connection.execute(statement, (before_ms,)).rowcount for statement in statements))
+
+
+def _event_id(data: bytes) -> str:
+    """The event's stable id (JWT ``jti``), as its delivery would have carried it."""
+    try:
+        return decode_record(data).event_id
+    except ValueError:  # stored events were valid when stored; never fail a purge over one
+        return ""
 
 
 def _config_json(subscription: Subscription) -> str:
