@@ -117,6 +117,11 @@ class Settings:
         return f"http://{host}:{self.port}"
 
     @property
+    def embedded_store(self) -> bool:
+        """The SQLite store in the data dir (one process per data dir), rather than PostgreSQL (several nodes)."""
+        return not self.database_url.startswith(("postgresql://", "postgres://"))
+
+    @property
     def region(self) -> str:
         return self.kinesis_regions[0]
 

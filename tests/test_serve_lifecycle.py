@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 import subprocess
 import sys
@@ -13,8 +14,9 @@ from pathlib import Path
 import orjson
 import pytest
 
+from tests.helpers.postgres import postgres_schema_url
 from tests.helpers.records import record_bytes
-from tests.helpers.service import ServedInstance, kinesis_client
+from tests.helpers.service import ServedInstance, free_port, kinesis_client
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,6 +60,46 @@ def test_first_start_generates_secrets_prints_them_once_and_keeps_them(tmp_path:
         client = kinesis_client(second.url, stored["kinesis_access_key_id"], stored["kinesis_secret_access_key"])
         assert client.describe_stream(StreamName="live-events")["StreamDescription"]["StreamStatus"] == "ACTIVE"
         assert second.admin_get(f"/api/v1/events/{sequence}")["record"] == orjson.loads(record_bytes(1))
+
+
+def serve_once(data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``liveevents serve`` on ``data_dir`` with no secrets set, run until it exits by itself."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("LIVEEVENTS_")} | env
+    command = [sys.executable, "-m", "liveevents.cli", "serve", "--port", str(free_port()), "--data-dir", str(data_dir)]
+    return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+
+
+def test_a_second_serve_on_the_same_data_dir_exits_at_once_and_names_the_holder(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with ServedInstance.start(data_dir) as first:
+        first.kinesis().put_record(StreamName="live-events", Data=record_bytes(1), PartitionKey="1")
+        second = serve_once(data_dir)
+        assert second.returncode == 1
+        assert second.stderr == (
+            f"liveevents serve: data dir {data_dir.resolve()} is in use by another liveevents process (pid {first.process.pid}); "
+            "stop it, or give this one its own --data-dir\n"
+        )
+        assert second.stdout == ""
+        assert not (data_dir / "secrets.json").exists()  # the second generated nothing
+        assert first.admin_get("/api/v1/stats")["events_stored"] == 1
+        assert first.process.poll() is None
+    # Stopped (or killed: the kernel drops the lock with the process), the data dir is free again.
+    with ServedInstance.start(data_dir) as again:
+        assert again.admin_get("/api/v1/stats")["events_stored"] == 1
+        again.kill()
+    with ServedInstance.start(data_dir) as after_kill:
+        assert after_kill.admin_get("/api/v1/stats")["events_stored"] == 1
+
+
+@pytest.mark.postgres
+def test_postgresql_nodes_may_share_a_data_dir(tmp_path: Path) -> None:
+    with postgres_schema_url() as url:
+        settings = {"LIVEEVENTS_DATABASE_URL": url}
+        with ServedInstance.start(tmp_path / "data", env=settings) as first, ServedInstance.start(tmp_path / "data", env=settings) as second:
+            first.kinesis().put_record(StreamName="live-events", Data=record_bytes(1), PartitionKey="1")
+            second.kinesis().put_record(StreamName="live-events", Data=record_bytes(2), PartitionKey="2")
+            assert first.admin_get("/api/v1/stats")["events_stored"] == 2
+            assert not (tmp_path / "data" / "lock").exists()
 
 
 def test_sigterm_drains_in_flight_calls_and_exits_zero(tmp_path: Path) -> None:

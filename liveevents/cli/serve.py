@@ -10,6 +10,7 @@ from types import FrameType
 
 import click
 
+from liveevents.cli.datadir import DataDirInUse, lock_data_dir
 from liveevents.config import ConfigError, Secrets, Settings, canvas_settings_text, load_secrets, load_settings
 
 __all__ = ["serve"]
@@ -24,6 +25,16 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, config_file
     """Run the Kinesis-compatible ingest API, HTTP ingest and the management API."""
     try:
         settings = load_settings({"host": host, "port": port, "data_dir": data_dir}, config_file=config_file)
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
+    if settings.embedded_store:
+        try:
+            # Held until the process exits: never closed.
+            lock_data_dir(settings.data_dir)
+        except DataDirInUse as error:
+            click.echo(f"liveevents serve: {error}", err=True)
+            sys.exit(1)
+    try:
         secrets, first_start = load_secrets(settings.data_dir)
     except ConfigError as error:
         raise click.UsageError(str(error)) from None
