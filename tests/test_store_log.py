@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import stat
 from collections.abc import Awaitable, Callable
+from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from liveevents.config import ConfigError, Settings
 from liveevents.store.base import NewEvent, Rejection, StoreClosed, StoreOverloaded, StreamExists
+from liveevents.store.factory import store_from_settings
 from liveevents.store.sqlite import DATABASE_FILE, SQLiteStore
 from tests.helpers.postgres import postgres_schema_url
 
@@ -239,3 +243,79 @@ def test_a_failing_write_rolls_back_and_the_writer_goes_on(make_store: Callable[
         assert await store.append([event()]) == [1]
 
     run(check, make_store)
+
+
+def test_stats_counts_follow_appends_and_purges_by_name_and_stream(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
+        rejection = Rejection("http", b"x", "", '"x"', "not JSON")
+        await store.append([event("logged_in"), event("grade_change", stream="other"), event("logged_in")], [rejection])
+        await store.append([event("logged_in", stream="other"), event("quiz_submitted")], [rejection, rejection])
+        stats = await store.stats()
+        assert stats.events_by_name == {"grade_change": 1, "logged_in": 3, "quiz_submitted": 1}
+        assert stats.events_by_stream == {"live-events": 3, "other": 2}
+        assert (stats.events_stored, stats.records_rejected) == (5, 3)
+        # The first append (seq 1-3, one rejection) is two days old.
+        old = int((datetime.now(timezone.utc) - timedelta(days=2)).timestamp() * 1000)
+        p = store.PLACEHOLDER
+        await store.write(lambda c: c.execute(f"UPDATE events SET received_at = {p} WHERE seq <= 3", (old,)))
+        await store.write(lambda c: c.execute(f"UPDATE quarantine SET received_at = {p} WHERE id = (SELECT min(id) FROM quarantine)", (old,)))
+        assert await store.purge(datetime.now(timezone.utc) - timedelta(days=1)) == (3, 1)
+        stats = await store.stats()
+        assert stats.events_by_name == {"logged_in": 1, "quiz_submitted": 1}
+        assert stats.events_by_stream == {"live-events": 1, "other": 1}
+        assert (stats.events_stored, stats.records_rejected) == (2, 2)
+
+    run(check, make_store)
+
+
+def test_an_existing_log_gets_its_counts_when_migrated(tmp_path: Path) -> None:
+    from liveevents.store.sqlite_schema import MIGRATIONS
+
+    path = tmp_path / DATABASE_FILE
+    with closing(sqlite3.connect(path)) as connection:
+        for number, script in enumerate(MIGRATIONS[:2], start=1):
+            connection.executescript(f"BEGIN;\n{script}\nPRAGMA user_version={number};\nCOMMIT;")
+        connection.executemany(
+            "INSERT INTO events (stream, received_at, event_name, event_time, partition_key, data, source) VALUES (?, 1, ?, 't', '', x'00', 'http')",
+            [("live-events", "logged_in"), ("live-events", "logged_in"), ("other", "grade_change")],
+        )
+        connection.execute("INSERT INTO quarantine (received_at, source, data, field, value, rule) VALUES (1, 'http', x'00', '', '', 'r')")
+        connection.commit()
+
+    async def check(store: Store) -> None:
+        stats = await store.stats()
+        assert (stats.events_by_name, stats.events_by_stream, stats.records_rejected) == ({"logged_in": 2, "grade_change": 1}, {"live-events": 2, "other": 1}, 1)
+        await store.append([event("logged_in")])
+        assert (await store.stats()).events_by_name == {"logged_in": 3, "grade_change": 1}
+
+    run(check, lambda: SQLiteStore(path))
+
+
+def test_sqlite_files_are_private_to_their_owner(tmp_path: Path) -> None:
+    path = tmp_path / "data" / DATABASE_FILE
+
+    async def check(store: Store) -> None:
+        await store.append([event()])
+        modes = {file.name: stat.S_IMODE(file.stat().st_mode) for file in path.parent.iterdir()}
+        assert modes == {DATABASE_FILE: 0o600, DATABASE_FILE + "-wal": 0o600, DATABASE_FILE + "-shm": 0o600}
+
+    run(check, lambda: SQLiteStore(path))
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    # A file left readable by an earlier version is tightened on open.
+    path.chmod(0o644)
+    run(check, lambda: SQLiteStore(path))
+
+
+def test_database_url_chooses_the_sqlite_file_or_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data_dir = tmp_path / "data"
+    default = store_from_settings(Settings(data_dir=data_dir))
+    assert isinstance(default, SQLiteStore) and default.path == data_dir / DATABASE_FILE
+    absolute = store_from_settings(Settings(data_dir=data_dir, database_url=f"sqlite:///{tmp_path}/elsewhere/events.db"))
+    assert isinstance(absolute, SQLiteStore) and absolute.path == tmp_path / "elsewhere" / "events.db"
+    monkeypatch.chdir(tmp_path)
+    relative = store_from_settings(Settings(data_dir=data_dir, database_url="sqlite:///var/events.db"))
+    assert isinstance(relative, SQLiteStore) and relative.path == Path("var/events.db")
+    for url in ("sqlite:", "sqlite://", "sqlite:///", "mysql://db/events"):
+        with pytest.raises(ConfigError) as refused:
+            store_from_settings(Settings(data_dir=data_dir, database_url=url))
+        assert str(refused.value).startswith(f"setting 'database_url': {url!r} is not supported: leave it empty for SQLite in the data dir, ")

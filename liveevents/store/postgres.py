@@ -22,7 +22,7 @@ from psycopg_pool import ConnectionPool
 
 from liveevents.store.base import StoreClosed, StoreError
 from liveevents.store.postgres_schema import MIGRATIONS
-from liveevents.store.sql import EVENT_COLUMNS, QUARANTINE_INSERT_COLUMNS, SqlStore, event_row, rejection_row
+from liveevents.store.sql import EVENT_COLUMNS, QUARANTINE_INSERT_COLUMNS, SqlStore, append_count_changes, count_upsert, event_row, rejection_row
 from liveevents.store.writer import Append, GroupCommitWriter
 
 __all__ = ["PostgresStore"]
@@ -167,6 +167,7 @@ class PostgresStore(SqlStore):
                         with cursor.copy(f"COPY quarantine ({QUARANTINE_INSERT_COLUMNS}) FROM STDIN") as copy:
                             for rejection in rejections:
                                 copy.write_row(rejection_row(received_ms, rejection))
+                    cursor.executemany(count_upsert(self.PLACEHOLDER), append_count_changes(jobs))
                 if count:
                     connection.execute("SELECT pg_notify(%s, %s)", (self._channel, str(last)))
         except psycopg.Error as error:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Sequence
+from collections import Counter
+from contextlib import closing
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -30,7 +33,7 @@ from liveevents.store.base import (
 from liveevents.store.notify import CommitSignal
 from liveevents.store.writer import Append, GroupCommitWriter, Task
 
-__all__ = ["EVENT_COLUMNS", "QUARANTINE_INSERT_COLUMNS", "SqlStore", "now_ms"]
+__all__ = ["EVENT_COLUMNS", "QUARANTINE_INSERT_COLUMNS", "SqlStore", "append_count_changes", "count_upsert", "now_ms"]
 
 T = TypeVar("T")
 
@@ -56,6 +59,30 @@ def event_row(sequence: int, received_ms: int, event: NewEvent) -> tuple[Any, ..
 def rejection_row(received_ms: int, rejection: Rejection) -> tuple[Any, ...]:
     r = rejection
     return (received_ms, r.source, r.data, r.field, r.value, r.rule, r.stream, r.partition_key, r.access_key_id)
+
+
+def count_upsert(placeholder: str) -> str:
+    """SQL adding ``records`` to a ``log_counts`` row (parameters: log, stream, event_name, records)."""
+    p = placeholder
+    return (
+        f"INSERT INTO log_counts (log, stream, event_name, records) VALUES ({p}, {p}, {p}, {p}) "
+        "ON CONFLICT (log, stream, event_name) DO UPDATE SET records = log_counts.records + excluded.records"
+    )
+
+
+def count_changes(events: Iterable[tuple[str, str]], quarantined: int, sign: int = 1) -> list[tuple[str, str, str, int]]:
+    """``log_counts`` changes for events given as (stream, event name) and a number of
+    quarantined records; ``sign=-1`` for removals."""
+    changes = [("events", stream, name, sign * number) for (stream, name), number in sorted(Counter(events).items())]
+    if quarantined:
+        changes.append(("quarantine", "", "", sign * quarantined))
+    return changes
+
+
+def append_count_changes(jobs: Iterable[Append]) -> list[tuple[str, str, str, int]]:
+    jobs = list(jobs)
+    events = ((event.stream, event.event_name) for job in jobs for event in job.events)
+    return count_changes(events, sum(len(job.rejections) for job in jobs))
 
 
 def _stored_event(row: Sequence[Any]) -> StoredEvent:
@@ -132,7 +159,12 @@ class SqlStore(ABC):
         newest_first: bool = False,
     ) -> list[StoredEvent]:
         p = self.PLACEHOLDER
-        clauses = [f"seq > {p}"]
+        by_time = since is not None or until is not None
+        # By time: a bound on seq would make SQLite walk the log by seq, reading every event
+        # before the time range; "+seq" keeps the bounds out of index choice, so the event_time
+        # index finds the matches (covering: it holds seq) and only the page is fetched.
+        key = "+seq" if by_time else "seq"
+        clauses = [f"{key} > {p}"]
         parameters: list[Any] = [after]
         if names is not None and len(names) > 1 and not newest_first and stream is None and since is None and until is None:
             # A cursor read for several names (delivery): one index range scan per name, merged.
@@ -151,13 +183,17 @@ class SqlStore(ABC):
                 return []
             clauses.append(f"event_name IN ({', '.join([p] * len(names))})")
             parameters.extend(names)
-        for clause, value in (("seq <", before), ("stream =", stream), ("event_time >=", since), ("event_time <", until)):
+        for clause, value in ((f"{key} <", before), ("stream =", stream), ("event_time >=", since), ("event_time <", until)):
             if value is not None:
                 clauses.append(f"{clause} {p}")
                 parameters.append(value)
         parameters.append(limit)
         order = "DESC" if newest_first else "ASC"
-        query = f"SELECT {EVENT_COLUMNS} FROM events WHERE {' AND '.join(clauses)} ORDER BY seq {order} LIMIT {p}"
+        where = " AND ".join(clauses)
+        if by_time:
+            query = f"SELECT {EVENT_COLUMNS} FROM events WHERE seq IN (SELECT seq FROM events WHERE {where} ORDER BY seq {order} LIMIT {p}) ORDER BY seq {order}"
+        else:
+            query = f"SELECT {EVENT_COLUMNS} FROM events WHERE {where} ORDER BY seq {order} LIMIT {p}"
         rows = await self.read(lambda connection: connection.execute(query, parameters).fetchall())
         return [_stored_event(row) for row in rows]
 
@@ -174,16 +210,23 @@ class SqlStore(ABC):
 
     async def stats(self) -> Stats:
         def collect(connection: Any) -> Stats:
-            by_name = dict(connection.execute("SELECT event_name, count(*) FROM events GROUP BY event_name ORDER BY event_name").fetchall())
-            by_stream = dict(connection.execute("SELECT stream, count(*) FROM events GROUP BY stream ORDER BY stream").fetchall())
-            (rejected,) = connection.execute("SELECT count(*) FROM quarantine").fetchone()
+            counts = connection.execute("SELECT log, stream, event_name, records FROM log_counts WHERE records > 0 ORDER BY event_name").fetchall()
+            by_name: Counter[str] = Counter()
+            by_stream: Counter[str] = Counter()
+            rejected = 0
+            for log, stream, event_name, records in counts:
+                if log == "events":
+                    by_name[event_name] += records
+                    by_stream[stream] += records
+                else:
+                    rejected += records
             oldest = connection.execute("SELECT received_at FROM events ORDER BY seq LIMIT 1").fetchone()
             newest = connection.execute("SELECT received_at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
             return Stats(
-                events_stored=sum(by_name.values()),
+                events_stored=by_name.total(),
                 records_rejected=rejected,
-                events_by_name=by_name,
-                events_by_stream=by_stream,
+                events_by_name=dict(by_name),
+                events_by_stream=dict(sorted(by_stream.items())),
                 last_sequence=self.last_sequence,
                 oldest_received_at=_datetime(oldest[0]) if oldest else None,
                 newest_received_at=_datetime(newest[0]) if newest else None,
@@ -226,12 +269,26 @@ class SqlStore(ABC):
         for table, key in (("events", "seq"), ("quarantine", "id")):
             # received_at never decreases along the key, so the rows to purge are a prefix: delete
             # it in chunks, each its own short transaction, so that appends go on in between.
-            chunk = (
+            statement = (
                 f"DELETE FROM {table} WHERE {key} <= (SELECT max({key}) FROM "
-                f"(SELECT {key}, received_at FROM {table} ORDER BY {key} LIMIT {PURGE_CHUNK}) AS head WHERE received_at < {self.PLACEHOLDER})"
+                f"(SELECT {key}, received_at FROM {table} ORDER BY {key} LIMIT {PURGE_CHUNK}) AS head WHERE received_at < {self.PLACEHOLDER}) "
+                f"RETURNING {'stream, event_name' if table == 'events' else 'id'}"
             )
+            chunk = functools.partial(self._purge_chunk, table, statement, cutoff)
             total = 0
-            while deleted := await self.write(lambda connection: connection.execute(chunk, (cutoff,)).rowcount):
+            while deleted := await self.write(chunk):
                 total += deleted
             counts.append(total)
         return counts[0], counts[1]
+
+    def _purge_chunk(self, table: str, statement: str, cutoff: int, connection: Any) -> int:
+        # The counts drop by what the DELETE itself returns: another node may purge the same rows.
+        deleted = connection.execute(statement, (cutoff,)).fetchall()
+        if table == "events":
+            changes = count_changes([(stream, name) for stream, name in deleted], 0, sign=-1)
+        else:
+            changes = count_changes((), len(deleted), sign=-1)
+        if changes:
+            with closing(connection.cursor()) as cursor:
+                cursor.executemany(count_upsert(self.PLACEHOLDER), changes)
+        return len(deleted)

@@ -12,6 +12,7 @@ the writer (WAL).
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from liveevents.store.base import StoreError
-from liveevents.store.sql import EVENT_COLUMNS, QUARANTINE_INSERT_COLUMNS, SqlStore, event_row, now_ms, rejection_row
+from liveevents.store.sql import EVENT_COLUMNS, QUARANTINE_INSERT_COLUMNS, SqlStore, append_count_changes, count_upsert, event_row, now_ms, rejection_row
 from liveevents.store.sqlite_schema import MIGRATIONS
 from liveevents.store.writer import Append, GroupCommitWriter
 
@@ -36,6 +37,17 @@ def _connect(path: Path) -> sqlite3.Connection:
     connection.execute("PRAGMA synchronous=FULL")
     connection.execute("PRAGMA busy_timeout=10000")
     return connection
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only (event data is sensitive), in a
+    directory of the same kind.  SQLite gives the -wal and -shm files the database file's mode."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            # Made by an earlier version with the umask's mode.
+            file.chmod(0o600)
 
 
 class SQLiteStore(SqlStore):
@@ -71,7 +83,7 @@ class SQLiteStore(SqlStore):
         self._writer.start()
 
     def _open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(self.path)
         connection = _connect(self.path)
         (version,) = connection.execute("PRAGMA user_version").fetchone()
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
@@ -134,6 +146,7 @@ class SQLiteStore(SqlStore):
                 connection.executemany(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", event_rows)
             if rejection_rows:
                 connection.executemany(f"INSERT INTO quarantine ({QUARANTINE_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rejection_rows)
+            connection.executemany(count_upsert(self.PLACEHOLDER), append_count_changes(jobs))
             connection.execute("COMMIT")
         except sqlite3.Error as error:
             if connection.in_transaction:

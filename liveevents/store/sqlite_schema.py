@@ -116,4 +116,20 @@ MIGRATIONS: list[str] = [
         seen_at INTEGER NOT NULL
     );
     """,
+    # 3: listing by event time; stored and quarantined counts kept up to date by every append
+    # and purge (in their transactions), so that stats read a few rows instead of the whole log.
+    """
+    CREATE INDEX events_time ON events (event_time);
+    CREATE TABLE log_counts (
+        log        TEXT NOT NULL,        -- 'events' | 'quarantine'
+        stream     TEXT NOT NULL,        -- '' for the quarantine
+        event_name TEXT NOT NULL,        -- '' for the quarantine
+        records    INTEGER NOT NULL,
+        PRIMARY KEY (log, stream, event_name)
+    );
+    INSERT INTO log_counts (log, stream, event_name, records)
+        SELECT 'events', stream, event_name, count(*) FROM events GROUP BY stream, event_name;
+    INSERT INTO log_counts (log, stream, event_name, records)
+        SELECT 'quarantine', '', '', count(*) FROM quarantine;
+    """,
 ]
