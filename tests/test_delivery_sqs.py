@@ -180,6 +180,20 @@ def test_per_entry_failures_are_reported_individually(aws_env: str, monkeypatch:
     assert outcomes[1] == Failed("sqs:InvalidMessageContents", "Invalid characters", retryable=False, elapsed=outcomes[1].elapsed)
 
 
+def test_a_message_over_the_sqs_limit_fails_for_good_without_being_sent(aws_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQS takes message bodies up to 1 MiB; a larger one cannot succeed on any retry, whatever
+    a lenient SQS-compatible server would do with it."""
+    with LoopbackServer({"/": _partial_sqs}) as server:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", server.url(""))
+        huge = Payload("e-2", b'{"pad": "' + b"x" * (1024 * 1024) + b'"}', "application/json", "u")
+        outcomes = send(queue_subscription(server.url("/123456789012/q")), [json_payload(1), huge, json_payload(3)])
+        sent = [json.loads(entry["MessageBody"]) for request in server.received("/") for entry in json.loads(request.body)["Entries"]]
+    assert isinstance(outcomes[0], Delivered) and isinstance(outcomes[2], Delivered)
+    assert isinstance(outcomes[1], Failed) and (outcomes[1].error, outcomes[1].retryable) == ("sqs:message_too_large", False)
+    assert outcomes[1].detail == "the message is 1048587 bytes; SQS takes at most 1048576 (1 MiB)"
+    assert sorted(message["n"] for message in sent) == [1, 3]
+
+
 def test_a_slow_queue_leaves_threads_for_other_subscriptions(aws_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
     async def run(url: str) -> None:
         sender = SqsSender(timeout=5, threads=4, batches_per_subscription=2)

@@ -42,9 +42,10 @@ from liveevents.delivery.payload import Payload
 from liveevents.delivery.subscription import Subscription
 from liveevents.delivery.urls import sqs_region
 
-__all__ = ["MAX_BATCH_MESSAGES", "SqsSender", "plan_batches"]
+__all__ = ["MAX_BATCH_MESSAGES", "MAX_MESSAGE_BYTES", "SqsSender", "plan_batches"]
 
 MAX_BATCH_MESSAGES = 10  # SendMessageBatch's limit
+MAX_MESSAGE_BYTES = 1024 * 1024  # SQS's largest message body: a larger one fails on every attempt
 # AWS accepts 1 MiB per batch since 2025; emulators (moto, ElasticMQ, older LocalStack) 256 KiB.
 DEFAULT_MAX_BATCH_BYTES = 256 * 1024
 _FALLBACK_REGION = "us-east-1"
@@ -92,8 +93,20 @@ class SqsSender:
         self._clients_lock = threading.Lock()  # boto3 sessions are not thread-safe
 
     async def send(self, subscription: Subscription, payloads: Sequence[Payload]) -> list[Outcome]:
-        """Send all ``payloads``; one outcome per payload, in order."""
-        batches = plan_batches([len(payload.body) for payload in payloads], max_bytes=self.max_batch_bytes)
+        """Send all ``payloads``; one outcome per payload, in order.  A message larger than SQS
+        takes fails for good without being sent."""
+        outcomes: list[Outcome] = [Failed("internal", "not sent")] * len(payloads)
+        sendable = []
+        for index, payload in enumerate(payloads):
+            if len(payload.body) > MAX_MESSAGE_BYTES:
+                detail = f"the message is {len(payload.body)} bytes; SQS takes at most {MAX_MESSAGE_BYTES} (1 MiB)"
+                outcomes[index] = Failed("sqs:message_too_large", detail, retryable=False)
+            else:
+                sendable.append(index)
+        batches = [
+            [sendable[i] for i in batch]
+            for batch in plan_batches([len(payloads[index].body) for index in sendable], max_bytes=self.max_batch_bytes)
+        ]
         slots = self._slots.get(subscription.id)
         if slots is None:
             slots = self._slots[subscription.id] = asyncio.Semaphore(self._batches_per_subscription)
@@ -105,7 +118,6 @@ class SqsSender:
                 )
 
         results = await asyncio.gather(*(send_batch(batch) for batch in batches))
-        outcomes: list[Outcome] = [Failed("internal", "not sent")] * len(payloads)
         for batch, batch_outcomes in zip(batches, results, strict=True):
             for index, outcome in zip(batch, batch_outcomes, strict=True):
                 outcomes[index] = outcome
