@@ -23,7 +23,7 @@ from psycopg_pool import ConnectionPool
 from liveevents.store.base import StoreClosed, StoreError
 from liveevents.store.postgres_schema import MIGRATIONS
 from liveevents.store.sql import EVENT_COLUMNS, QUARANTINE_INSERT_COLUMNS, SqlStore, append_count_changes, count_upsert, event_row, rejection_row
-from liveevents.store.writer import Append, GroupCommitWriter
+from liveevents.store.writer import Append
 
 __all__ = ["PostgresStore"]
 
@@ -63,14 +63,7 @@ class PostgresStore(SqlStore):
 
     async def open(self) -> None:
         await asyncio.to_thread(self._open)
-        self._writer = GroupCommitWriter(
-            name="liveevents-postgres-writer",
-            max_pending_records=self.max_pending_records,
-            commit_appends=self._commit_appends,
-            run_task=self._run_task,
-            on_exit=self._close_connection,
-        )
-        self._writer.start()
+        self._start_writer("liveevents-postgres-writer")
         self._listener = threading.Thread(target=self._listen, name="liveevents-postgres-listener", daemon=True)
         self._listener.start()
         await asyncio.to_thread(self._listening.wait, 10)

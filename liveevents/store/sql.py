@@ -2,8 +2,8 @@
 :class:`~liveevents.store.base.Store` method that is plain SQL.
 
 A subclass provides the connection handling: ``read(work)`` (``work(connection)`` on a
-worker thread), ``_writer`` (a :class:`GroupCommitWriter` whose ``run_task`` runs one write in
-its own transaction) and ``PLACEHOLDER``.  sqlite3 and psycopg connections both offer
+worker thread), what the writer thread runs (``_commit_appends``, ``_run_task``,
+``_close_connection``; the subclass's ``open`` calls ``_start_writer``) and ``PLACEHOLDER``.  sqlite3 and psycopg connections both offer
 ``execute(sql, params)`` returning a cursor with ``fetchone``/``fetchall``/``rowcount``.
 """
 
@@ -109,9 +109,23 @@ class SqlStore(ABC):
 
     # -- provided by the subclass ------------------------------------------------------------
 
+    max_pending_records: int
+
     @abstractmethod
     async def read(self, work: Callable[[Any], T]) -> T:
         """Run ``work(connection)`` on a worker thread with a reading connection."""
+
+    @abstractmethod
+    def _commit_appends(self, jobs: list[Append]) -> list[list[int]]:
+        """On the writer thread: commit ``jobs`` in one transaction; their sequence numbers."""
+
+    @abstractmethod
+    def _run_task(self, work: Callable[[Any], T]) -> T:
+        """On the writer thread: ``work(connection)`` in its own committed transaction."""
+
+    @abstractmethod
+    def _close_connection(self) -> None:
+        """On the writer thread, as it exits: close the writing connection."""
 
     # -- writes ----------------------------------------------------------------------------------
 
@@ -131,6 +145,16 @@ class SqlStore(ABC):
     async def write(self, work: Callable[[Any], T]) -> T:
         """Run ``work(connection)`` on the writer thread inside its own committed transaction."""
         return await asyncio.wrap_future(self._submit(Task(work)))
+
+    def _start_writer(self, name: str) -> None:
+        self._writer = GroupCommitWriter(
+            name=name,
+            max_pending_records=self.max_pending_records,
+            commit_appends=self._commit_appends,
+            run_task=self._run_task,
+            on_exit=self._close_connection,
+        )
+        self._writer.start()
 
     def _submit(self, job: Append | Task) -> concurrent.futures.Future[Any]:
         if self._writer is None:

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from liveevents.store.base import StoreError
 from liveevents.store.sql import EVENT_COLUMNS, QUARANTINE_INSERT_COLUMNS, SqlStore, append_count_changes, count_upsert, event_row, now_ms, rejection_row
 from liveevents.store.sqlite_schema import MIGRATIONS
-from liveevents.store.writer import Append, GroupCommitWriter
+from liveevents.store.writer import Append
 
 __all__ = ["DATABASE_FILE", "SQLiteStore"]
 
@@ -73,14 +73,7 @@ class SQLiteStore(SqlStore):
 
     async def open(self) -> None:
         await asyncio.to_thread(self._open)
-        self._writer = GroupCommitWriter(
-            name="liveevents-sqlite-writer",
-            max_pending_records=self.max_pending_records,
-            commit_appends=self._commit_appends,
-            run_task=self._run_task,
-            on_exit=self._close_connection,
-        )
-        self._writer.start()
+        self._start_writer("liveevents-sqlite-writer")
 
     def _open(self) -> None:
         _create_private(self.path)
