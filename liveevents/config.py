@@ -1,22 +1,26 @@
 """Service settings and secrets.
 
 Settings are resolved in one order everywhere: command-line flags > ``LIVEEVENTS_*``
-environment variables > the TOML file given with ``--config`` > defaults.  Secrets follow the
-same order, then fall back to ``<data dir>/secrets.json`` (mode 0600); any still missing are
-generated there on first start.  Secrets never appear in ``repr`` or logs.
+environment variables > the TOML file given with ``--config`` > defaults, and every value is
+checked against its rule before anything is written.  Secrets follow the same order, then fall
+back to ``<data dir>/secrets.json`` (mode 0600); any still missing are generated there on first
+start, and the file records whether they have been shown yet.  Secrets never appear in ``repr``
+or logs.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets as _random
 import string
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 __all__ = [
     "ConfigError",
@@ -25,15 +29,19 @@ __all__ = [
     "canvas_settings_text",
     "load_secrets",
     "load_settings",
+    "mark_secrets_shown",
     "read_secret",
 ]
 
 ENV_PREFIX = "LIVEEVENTS_"
 SECRETS_FILE = "secrets.json"
+# The key in secrets.json that records whether its generated secrets have been printed.
+_SHOWN = "shown"
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
 class ConfigError(ValueError):
-    """A setting that cannot be used, naming its source, the value and the rule."""
+    """A setting that cannot be used, naming it, its source, the value and the rule (one line)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,20 +156,22 @@ def load_settings(
     config_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Merge defaults < TOML < environment < flags (``None`` flag values are ignored)."""
+    """Merge defaults < TOML < environment < flags (``None`` flag values are ignored), checking
+    every value given against its setting's rule."""
     environ = os.environ if environ is None else environ
-    merged: dict[str, Any] = {}
+    merged: dict[str, tuple[Any, str]] = {}  # name -> (value, where it came from)
     if config_file is not None:
-        merged.update(_read_toml(config_file))
+        merged.update((name, (value, f"config file {config_file}")) for name, value in _read_toml(config_file).items())
     for item in fields(Settings):
-        raw = environ.get(ENV_PREFIX + item.name.upper())
+        variable = ENV_PREFIX + item.name.upper()
+        raw = environ.get(variable)
         if raw is not None and raw != "":
-            merged[item.name] = raw
-    merged.update({name: value for name, value in (flags or {}).items() if value is not None})
+            merged[item.name] = (raw, variable)
+    merged.update((name, (value, "--" + name.replace("_", "-"))) for name, value in (flags or {}).items() if value is not None)
     unknown = sorted(set(merged) - {item.name for item in fields(Settings)})
     if unknown:
-        raise ConfigError(f"unknown setting {unknown[0]!r} (known: {', '.join(item.name for item in fields(Settings))})")
-    return Settings(**{name: _coerce(name, value) for name, value in merged.items()})
+        raise ConfigError(f"unknown setting {unknown[0]!r} in {merged[unknown[0]][1]} (known: {', '.join(item.name for item in fields(Settings))})")
+    return Settings(**{name: _checked(name, value, source) for name, (value, source) in merged.items()})
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -182,29 +192,66 @@ def _read_toml(path: Path) -> dict[str, Any]:
 _TYPES = {item.name: item.type for item in fields(Settings)}
 
 
-def _coerce(name: str, value: Any) -> Any:
-    kind = _TYPES[name]
+def _checked(name: str, value: Any, source: str) -> Any:
     try:
-        match kind:
-            case "int":
-                return int(value)
-            case "float":
-                return float(value)
-            case "bool":
-                return value if isinstance(value, bool) else _parse_bool(str(value))
-            case "Path":
-                return Path(value)
-            case "tuple[str, ...]":
-                return _items(value)
-            case "tuple[float, ...]":
-                numbers = tuple(float(item) for item in _items(value))
-                if any(number < 0 for number in numbers):
-                    raise ValueError("values must not be negative")
-                return numbers
-            case _:
-                return str(value)
+        coerced = _coerce(name, value)
     except (TypeError, ValueError) as error:
-        raise ConfigError(f"setting {name!r}: {value!r} is not a valid {kind} ({error})") from None
+        raise ConfigError(f"setting {name!r} from {source}: {value!r} is not a valid {_TYPES[name]} ({error})") from None
+    rule = _RULES.get(name) or _NUMBER_RULES.get(_TYPES[name])
+    if rule is not None and not rule[0](coerced):
+        raise ConfigError(f"setting {name!r} from {source}: {value!r} is not allowed: {rule[1]}")
+    return coerced
+
+
+def _coerce(name: str, value: Any) -> Any:
+    match _TYPES[name]:
+        case "int":
+            return int(value)
+        case "float":
+            return float(value)
+        case "bool":
+            return value if isinstance(value, bool) else _parse_bool(str(value))
+        case "Path":
+            return Path(value)
+        case "tuple[str, ...]":
+            return _items(value)
+        case "tuple[float, ...]":
+            numbers = tuple(float(item) for item in _items(value))
+            if any(number < 0 for number in numbers):
+                raise ValueError("values must not be negative")
+            return numbers
+        case _:
+            return str(value)
+
+
+def _web_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+# Checked after coercion: (test, the rule as the error states it).
+_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "port": (lambda port: 0 <= port <= 65535, "a TCP port from 0 to 65535 (0: any free port)"),
+    "log_level": (lambda level: level.lower() in LOG_LEVELS, f"one of {', '.join(LOG_LEVELS)}"),
+    "database_url": (
+        lambda url: url == "" or url.startswith(("sqlite:", "postgresql://", "postgres://")),
+        "empty (SQLite in the data dir) or a postgresql://user@host/database URL",
+    ),
+    "public_url": (lambda url: url == "" or _web_url(url), "an http:// or https:// URL with a host, such as https://events.example.edu"),
+    "notification_url": (lambda url: url == "" or _web_url(url), "an http:// or https:// URL with a host"),
+    # Zero would mean: purge or probe in a busy loop, no room for a record, time out at once.
+    **{
+        name: (lambda number: number > 0, "a number greater than 0")
+        for name in (
+            "retention_days", "purge_interval_seconds", "max_pending_records", "key_rotation_days", "delivery_timeout_seconds",
+            "delivery_connections", "delivery_window", "probe_seconds", "lease_seconds",
+        )
+    },  # fmt: skip
+}
+_NUMBER_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "int": (lambda number: number >= 0, "a number 0 or greater"),
+    "float": (lambda number: number >= 0 and math.isfinite(number), "a finite number 0 or greater"),
+}
 
 
 def _items(value: Any) -> tuple[str, ...]:
@@ -226,14 +273,15 @@ def _parse_bool(text: str) -> bool:
 
 
 def load_secrets(data_dir: Path, environ: Mapping[str, str] | None = None) -> tuple[Secrets, bool]:
-    """Return the secrets and whether any were generated now (i.e. this is the first start).
+    """Return the secrets and whether generated ones are still to be shown (``mark_secrets_shown``).
 
     Environment values win; the rest come from ``<data_dir>/secrets.json``, and missing ones
-    are generated and written there (0600) so that a restart keeps them.
+    are generated and written there (0600) so that a restart keeps them.  Secrets generated by a
+    start that failed before it showed them are shown by the next one.
     """
     environ = os.environ if environ is None else environ
     path = data_dir / SECRETS_FILE
-    stored: dict[str, str] = {}
+    stored: dict[str, Any] = {}
     if path.exists():
         stored = json.loads(path.read_text(encoding="utf-8"))
     values: dict[str, str] = {}
@@ -248,10 +296,20 @@ def load_secrets(data_dir: Path, environ: Mapping[str, str] | None = None) -> tu
             values[item.name] = stored[item.name] = _GENERATORS[item.name]()
             generated = True
     if generated:
+        stored[_SHOWN] = False
         # The data dir holds the event log and the secrets: private to the service's user.
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         _write_private(path, json.dumps(stored, indent=2) + "\n")
-    return Secrets(**values), generated
+    # A file without the flag was written by a version that showed the secrets as it generated them.
+    return Secrets(**values), stored.get(_SHOWN, True) is False
+
+
+def mark_secrets_shown(data_dir: Path) -> None:
+    """Record that the generated secrets in ``<data_dir>/secrets.json`` have been shown."""
+    path = data_dir / SECRETS_FILE
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    stored[_SHOWN] = True
+    _write_private(path, json.dumps(stored, indent=2) + "\n")
 
 
 def read_secret(name: str, data_dir: Path, environ: Mapping[str, str] | None = None) -> str | None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from liveevents.cli import main
-from liveevents.config import ConfigError, Settings, canvas_settings_text, load_secrets, load_settings
+from liveevents.config import ConfigError, Settings, canvas_settings_text, load_secrets, load_settings, mark_secrets_shown
+from tests.helpers.service import ServedInstance
 
 
 def test_defaults_are_safe() -> None:
@@ -36,8 +41,8 @@ def test_flags_beat_environment_beat_toml(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
-        ({"LIVEEVENTS_PORT": "eighty"}, "setting 'port': 'eighty' is not a valid int"),
-        ({"LIVEEVENTS_VERIFY_SIGNATURES": "maybe"}, "setting 'verify_signatures': 'maybe'"),
+        ({"LIVEEVENTS_PORT": "eighty"}, "setting 'port' from LIVEEVENTS_PORT: 'eighty' is not a valid int"),
+        ({"LIVEEVENTS_VERIFY_SIGNATURES": "maybe"}, "setting 'verify_signatures' from LIVEEVENTS_VERIFY_SIGNATURES: 'maybe'"),
     ],
 )
 def test_bad_values_name_the_setting(environ: dict[str, str], message: str) -> None:
@@ -55,13 +60,19 @@ def test_toml_refuses_unknown_settings_and_secrets(tmp_path: Path) -> None:
         load_settings(config_file=config, environ={})
 
 
-def test_secrets_are_generated_once_and_environment_wins(tmp_path: Path) -> None:
-    first, generated = load_secrets(tmp_path / "data", environ={})
-    assert generated
+def test_secrets_are_generated_once_shown_once_and_environment_wins(tmp_path: Path) -> None:
+    first, to_show = load_secrets(tmp_path / "data", environ={})
+    assert to_show
     assert len(first.kinesis_access_key_id) == 20 and first.kinesis_access_key_id.isupper()
     assert stat.S_IMODE((tmp_path / "data" / "secrets.json").stat().st_mode) == 0o600
-    again, generated_again = load_secrets(tmp_path / "data", environ={})
-    assert (again, generated_again) == (first, False)
+    assert load_secrets(tmp_path / "data", environ={}) == (first, True)  # not shown yet: still to show
+    mark_secrets_shown(tmp_path / "data")
+    assert stat.S_IMODE((tmp_path / "data" / "secrets.json").stat().st_mode) == 0o600
+    assert load_secrets(tmp_path / "data", environ={}) == (first, False)
+    # Written by a version without the flag, which showed secrets as it generated them.
+    (tmp_path / "older").mkdir()
+    (tmp_path / "older" / "secrets.json").write_text(json.dumps({"admin_token": "a", "ingest_token": "i", "kinesis_access_key_id": "K", "kinesis_secret_access_key": "s"}))
+    assert load_secrets(tmp_path / "older", environ={})[1] is False
     overridden, _ = load_secrets(tmp_path / "data", environ={"LIVEEVENTS_ADMIN_TOKEN": "from-env"})
     assert overridden.admin_token == "from-env" and overridden.ingest_token == first.ingest_token
     assert first.admin_token not in repr(first) and first.kinesis_secret_access_key not in repr(first)
@@ -87,3 +98,71 @@ def test_serve_reports_a_bad_config_file_as_a_usage_error(tmp_path: Path) -> Non
     result = CliRunner().invoke(main, ["serve", "--config", str(config), "--data-dir", str(tmp_path / "data")])
     assert result.exit_code == 2
     assert "is not valid TOML" in result.output
+
+
+def serve_once(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``liveevents serve`` with no secrets set, run until it exits by itself."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("LIVEEVENTS_")} | env
+    command = [sys.executable, "-m", "liveevents.cli", "serve", "--data-dir", str(data_dir), *args]
+    return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        ((), {"LIVEEVENTS_LOG_LEVEL": "loud"},
+         "setting 'log_level' from LIVEEVENTS_LOG_LEVEL: 'loud' is not allowed: one of critical, error, warning, info, debug"),
+        ((), {"LIVEEVENTS_DATABASE_URL": "mysql://db.example.edu/events"},
+         "setting 'database_url' from LIVEEVENTS_DATABASE_URL: 'mysql://db.example.edu/events' is not allowed: "
+         "empty (SQLite in the data dir) or a postgresql://user@host/database URL"),
+        (("--port", "70000"), {}, "setting 'port' from --port: 70000 is not allowed: a TCP port from 0 to 65535 (0: any free port)"),
+        ((), {"LIVEEVENTS_RETENTION_DAYS": "-1"}, "setting 'retention_days' from LIVEEVENTS_RETENTION_DAYS: '-1' is not allowed: a number greater than 0"),
+        ((), {"LIVEEVENTS_SIGNING_THREADS": "-2"}, "setting 'signing_threads' from LIVEEVENTS_SIGNING_THREADS: '-2' is not allowed: a number 0 or greater"),
+        ((), {"LIVEEVENTS_PUBLIC_URL": "events.westbrook.ac.uk"},
+         "setting 'public_url' from LIVEEVENTS_PUBLIC_URL: 'events.westbrook.ac.uk' is not allowed: "
+         "an http:// or https:// URL with a host, such as https://events.example.edu"),
+        ((), {"LIVEEVENTS_DELIVERY_WINDOW": "many"},
+         "setting 'delivery_window' from LIVEEVENTS_DELIVERY_WINDOW: 'many' is not a valid int (invalid literal for int() with base 10: 'many')"),
+    ],
+)  # fmt: skip
+def test_a_bad_setting_is_one_line_exit_2_and_nothing_written(tmp_path: Path, args: tuple[str, ...], env: dict[str, str], message: str) -> None:
+    data_dir = tmp_path / "data"
+    result = serve_once(data_dir, *args, **env)
+    assert (result.returncode, result.stderr, result.stdout) == (2, f"liveevents serve: {message}\n", "")
+    assert not data_dir.exists()
+
+
+def test_a_bad_setting_in_the_config_file_names_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "liveevents.toml"
+    config.write_text("purge_interval_seconds = 0\n")
+    result = serve_once(tmp_path / "data", "--config", str(config))
+    assert result.returncode == 2
+    assert result.stderr == f"liveevents serve: setting 'purge_interval_seconds' from config file {config}: 0 is not allowed: a number greater than 0\n"
+
+
+def test_a_bad_caliper_setting_stops_before_secrets_are_generated(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    result = serve_once(data_dir, "--port", "0", LIVEEVENTS_CALIPER_PROFILE="loose")
+    assert result.returncode == 2
+    assert result.stderr == "liveevents serve: Caliper settings: profile 'loose': expected one of canvas, strict\n"
+    assert not (data_dir / "secrets.json").exists()
+
+
+def test_secrets_of_a_failed_first_start_are_shown_by_the_next_start(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    # Valid settings, but nothing listens on port 1: the store cannot open, after the secrets were generated.
+    failed = serve_once(data_dir, "--port", "0", LIVEEVENTS_DATABASE_URL="postgresql://postgres@127.0.0.1:1/events?connect_timeout=2")
+    assert failed.returncode != 0
+    stored = json.loads((data_dir / "secrets.json").read_text())
+    for name in ("admin_token", "ingest_token", "kinesis_access_key_id", "kinesis_secret_access_key"):
+        assert stored[name] not in failed.stdout + failed.stderr
+    with ServedInstance.start(data_dir, secrets=None) as first_success:
+        first_output = first_success.output()
+        assert f"aws_access_key_id: {stored['kinesis_access_key_id']}" in first_output
+        assert f"aws_secret_access_key_dec: {stored['kinesis_secret_access_key']}" in first_output
+        assert stored["admin_token"] in first_output and stored["ingest_token"] in first_output
+    with ServedInstance.start(data_dir, secrets=None) as restarted:
+        later_output = restarted.output()[len(first_output):]
+        assert "liveevents: Kinesis endpoint" in later_output
+        for name in ("admin_token", "ingest_token", "kinesis_access_key_id", "kinesis_secret_access_key"):
+            assert stored[name] not in later_output

@@ -1,4 +1,10 @@
-"""``liveevents serve``: the whole service in one process."""
+"""``liveevents serve``: the whole service in one process.
+
+Start-up goes from what can fail on a setting to what writes: settings are checked, the data dir
+is locked, the store and the delivery service are built, and only then are secrets generated.
+Generated secrets are printed once the service has started (a background task of the app), and
+recorded as shown only then, so a start that fails never swallows them.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,18 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
 import click
 
 from liveevents.cli.datadir import DataDirInUse, lock_data_dir
-from liveevents.config import ConfigError, Secrets, Settings, canvas_settings_text, load_secrets, load_settings
+from liveevents.config import ConfigError, Secrets, Settings, canvas_settings_text, load_secrets, load_settings, mark_secrets_shown
 
 __all__ = ["serve"]
+
+# Exit statuses: a setting that cannot be used, and a data dir held by another process.
+EXIT_SETTING = 2
+EXIT_IN_USE = 1
 
 
 @click.command()
@@ -26,32 +37,23 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, config_file
     try:
         settings = load_settings({"host": host, "port": port, "data_dir": data_dir}, config_file=config_file)
     except ConfigError as error:
-        raise click.UsageError(str(error)) from None
+        _fail(str(error), EXIT_SETTING)
     if settings.embedded_store:
         try:
             # Held until the process exits: never closed.
             lock_data_dir(settings.data_dir)
         except DataDirInUse as error:
-            click.echo(f"liveevents serve: {error}", err=True)
-            sys.exit(1)
-    try:
-        secrets, first_start = load_secrets(settings.data_dir)
-    except ConfigError as error:
-        raise click.UsageError(str(error)) from None
+            _fail(str(error), EXIT_IN_USE)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if first_start:
-        # The only time secrets are shown: they are never logged or returned by the API.
-        click.echo(canvas_settings_text(settings, secrets))
-    click.echo(
-        f"liveevents: Kinesis endpoint {settings.endpoint_url} (stream {settings.stream_name!r}), "
-        f"data in {settings.data_dir.resolve()}",
-        err=True,
-    )
-    sys.stdout.flush()
-    sys.exit(_run(settings, secrets))
+    sys.exit(_run(settings))
 
 
-def _run(settings: Settings, secrets: Secrets) -> int:
+def _fail(message: str, status: int) -> NoReturn:
+    click.echo(f"liveevents serve: {message}", err=True)
+    sys.exit(status)
+
+
+def _run(settings: Settings) -> int:
     import uvicorn
     from prometheus_client import CollectorRegistry
 
@@ -62,12 +64,19 @@ def _run(settings: Settings, secrets: Secrets) -> int:
     from liveevents.delivery.service import DeliveryService
     from liveevents.store.factory import store_from_settings
 
-    runtime = Runtime(settings=settings, secrets=secrets, store=store_from_settings(settings), registry=CollectorRegistry())
+    registry = CollectorRegistry()
     try:
-        delivery = DeliveryService(settings, runtime.store, runtime.registry)
+        store = store_from_settings(settings)
+        delivery = DeliveryService(settings, store, registry)
     except ConfigError as error:
-        raise click.UsageError(str(error)) from None
-    app = create_app(runtime, routers=(subscriptions_router(delivery.subscriptions), jwks_router(delivery.keys)), tasks=(delivery.run,))
+        _fail(str(error), EXIT_SETTING)
+    secrets, to_show = load_secrets(settings.data_dir)
+    runtime = Runtime(settings=settings, secrets=secrets, store=store, registry=registry)
+
+    async def announce(_: Runtime) -> None:
+        _announce(settings, secrets, to_show)
+
+    app = create_app(runtime, routers=(subscriptions_router(delivery.subscriptions), jwks_router(delivery.keys)), tasks=(delivery.run, announce))
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -87,6 +96,20 @@ def _run(settings: Settings, secrets: Secrets) -> int:
         signal.signal(stop_signal, _exit_cleanly)
     server.run()
     return 0 if server.started else 1
+
+
+def _announce(settings: Settings, secrets: Secrets, to_show: bool) -> None:
+    """Once the service has started: the Canvas settings if generated secrets were not shown yet."""
+    if to_show:
+        # The only time secrets are shown: they are never logged or returned by the API.
+        click.echo(canvas_settings_text(settings, secrets))
+        sys.stdout.flush()
+        mark_secrets_shown(settings.data_dir)
+    click.echo(
+        f"liveevents: Kinesis endpoint {settings.endpoint_url} (stream {settings.stream_name!r}), "
+        f"data in {settings.data_dir.resolve()}",
+        err=True,
+    )
 
 
 def _exit_cleanly(signal_number: int, frame: FrameType | None) -> None:
