@@ -23,7 +23,7 @@ from liveevents.delivery.keys import KeyStore
 from liveevents.delivery.service import DeliveryService
 from liveevents.delivery.state import SubscriptionRecord
 from liveevents.delivery.subscription import SubscriptionError
-from liveevents.store.base import NewEvent
+from liveevents.store.base import NewEvent, StoreError
 from liveevents.store.sqlite import SQLiteStore
 from tests.receivers.consumers import Collector
 from tests.receivers.events import logged_in
@@ -336,3 +336,30 @@ def test_retention_never_drops_what_an_inactive_subscription_missed_unreported(t
 
 async def _failed(harness: Harness, subscription_id: str, count: int) -> bool:
     return (await harness.record(subscription_id)).failed >= count
+
+
+def test_no_more_than_a_window_is_sent_beyond_the_durable_cursor(tmp_path: Path, server: LoopbackServer) -> None:
+    """What a crash would re-send is bounded by the window: while progress cannot be saved
+    (the store refuses commits), delivery stops after ``delivery_window`` events."""
+
+    async def main() -> None:
+        async with service(tmp_path, delivery_window=4) as harness:
+            state = harness.service.state
+            commit, refusing = state.commit, {"on": True}
+
+            async def refused(*args: Any, **kwargs: Any) -> Any:
+                if refusing["on"]:
+                    raise StoreError("the database is away")
+                return await commit(*args, **kwargs)
+
+            state.commit = refused  # type: ignore[method-assign]
+            subscription = await harness.subscribe(server.url("/ok"))
+            await asyncio.sleep(0.3)  # the worker runs
+            await harness.put(*(logged_in(n) for n in range(1, 13)))
+            await asyncio.sleep(1.0)
+            assert len(server.received("/ok")) == 4
+            refusing["on"] = False
+            await harness.until(lambda: _delivered(harness, subscription.id, 12))
+
+    asyncio.run(main())
+    assert {request.headers["webhook-id"] for request in server.received("/ok")} == {parse_record(logged_in(n)).event_id for n in range(1, 13)}

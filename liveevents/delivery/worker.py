@@ -3,9 +3,10 @@
 **Live.**  The worker reads the events after its position that match the subscription's event
 types (woken by the store when new events commit), has them rendered and signed on the
 encoding pool, and sends them concurrently — one POST each, or SQS batches of ten.  At most
-``window`` events lie between the durable cursor and the newest one read; the cursor moves
-past an event once it is delivered or recorded for a retry, never before, so that after a
-crash everything after the cursor is sent again (at least once) and nothing before it is lost.
+``window`` events lie between the durable cursor and the newest one read (so a crash re-sends
+at most that many); the cursor moves past an event once it is delivered or recorded for a
+retry, never before, so that after a crash everything after the cursor is sent again (at least
+once) and nothing before it is lost.
 A successful first attempt writes nothing per event: the ledger only moves the cursor.
 
 **Failures.**  A failed first attempt becomes a row in ``deliveries`` holding the exact bytes,
@@ -85,13 +86,16 @@ class WorkerContext:
 
 
 class _Window:
-    """The events between the durable cursor and the newest one read, in sequence order."""
+    """The events between the durable cursor and the newest one read, in sequence order: those
+    read and not finished (``open``), and those finished whose cursor move is not durable yet
+    (``unsaved``).  Counting the latter bounds what a crash re-sends by ``capacity``."""
 
     def __init__(self, cursor: int, capacity: int) -> None:
         self.position = cursor  # every matching event up to here has been read
         self.capacity = capacity
         self._open: deque[int] = deque()
         self._finished: set[int] = set()
+        self._unsaved: deque[int] = deque()
         self._room = asyncio.Event()
         self._room.set()
 
@@ -101,7 +105,15 @@ class _Window:
 
     @property
     def free(self) -> int:
-        return self.capacity - len(self._open)
+        return self.capacity - len(self._open) - len(self._unsaved)
+
+    def saved(self, cursor: int) -> None:
+        """The cursor up to ``cursor`` is durable now."""
+        unsaved = self._unsaved
+        while unsaved and unsaved[0] <= cursor:
+            unsaved.popleft()
+        if self.free > 0:
+            self._room.set()
 
     def extend(self, sequences: Iterable[int], reached: int) -> None:
         self._open.extend(sequences)
@@ -117,15 +129,14 @@ class _Window:
         self._room.set()
 
     def finish(self, sequence: int) -> None:
-        opened = self._open
+        opened, unsaved = self._open, self._unsaved
         if opened and opened[0] == sequence:
-            opened.popleft()
+            unsaved.append(opened.popleft())
             while opened and opened[0] in self._finished:
-                self._finished.remove(opened.popleft())
+                self._finished.remove(opened[0])
+                unsaved.append(opened.popleft())
         else:
             self._finished.add(sequence)
-        if self.free > 0:
-            self._room.set()
 
     async def wait_for_room(self) -> None:
         await self._room.wait()
@@ -214,6 +225,8 @@ class SubscriptionWorker:
         return progress
 
     def committed(self, progress: Progress) -> None:
+        if progress.cursor is not None:
+            self._window.saved(progress.cursor)
         if any(failure.next_attempt_ms is not None for failure in progress.failures):
             self._retry_wake.set()
         if progress.deactivate is not None:
