@@ -96,8 +96,8 @@ class KeyStore:
     """The key directory of one service; safe to share between processes.
 
     :meth:`keys` is cheap (one ``stat`` when nothing changed), so a long-running signer
-    calls it per message and picks up a rotation made by another process (``liveevents keys
-    rotate``) without a restart.
+    calls it often (the service's, once a second) and picks up a rotation made by another
+    process (``liveevents keys rotate``) without a restart.
     """
 
     def __init__(self, directory: Path | str) -> None:
