@@ -16,7 +16,7 @@ import pytest
 
 from tests.helpers.postgres import postgres_schema_url
 from tests.helpers.records import record_bytes
-from tests.helpers.service import ServedInstance, free_port, kinesis_client
+from tests.helpers.service import KNOWN_SECRETS, ServedInstance, free_port, kinesis_client
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,8 +55,9 @@ def test_first_start_generates_secrets_prints_them_once_and_keeps_them(tmp_path:
     with ServedInstance.start(data_dir, secrets=None, port=first.port) as second:
         second.secrets = stored
         restarted_output = second.output()[len(output):]
-        for secret in stored.values():
-            assert secret not in restarted_output
+        for name in KNOWN_SECRETS:
+            assert stored[name] not in restarted_output
+        assert stored["shown"] is True
         client = kinesis_client(second.url, stored["kinesis_access_key_id"], stored["kinesis_secret_access_key"])
         assert client.describe_stream(StreamName="live-events")["StreamDescription"]["StreamStatus"] == "ACTIVE"
         assert second.admin_get(f"/api/v1/events/{sequence}")["record"] == orjson.loads(record_bytes(1))
