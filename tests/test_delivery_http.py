@@ -114,6 +114,18 @@ def test_timeout(server: LoopbackServer) -> None:
     assert time.perf_counter() - started < 1.5
 
 
+def test_plain_http_stored_while_allowed_is_refused_once_the_setting_is_off() -> None:
+    """A subscription stored while LIVEEVENTS_ALLOW_HTTP=1 gets nothing over plain HTTP once the
+    service runs without it: a retryable failure (nothing lost) that says why."""
+    stored = parse_subscription(
+        {"name": "w", "delivery_method": "https", "url": "http://hooks.uni-example.org/canvas", "event_types": ["logged_in"]}, allow_http=True
+    )
+    [outcome] = send(stored, payload())
+    assert isinstance(outcome, Failed)
+    assert (outcome.error, outcome.retryable) == ("http_not_allowed", True)
+    assert "LIVEEVENTS_ALLOW_HTTP" in outcome.detail
+
+
 def test_connection_refused() -> None:
     [outcome] = send(webhook(refused_url("/hook")), payload())
     assert isinstance(outcome, Failed)

@@ -120,7 +120,9 @@ class DeliveryService:
         await asyncio.to_thread(self.keys.keys)  # creates the keys on the first start
         pool = EncodingPool(self.encoder, threads=settings.signing_threads or os.cpu_count() or 2)
         dispatcher = Dispatcher(
-            http=HttpSender(timeout=settings.delivery_timeout_seconds, max_connections=settings.delivery_connections),
+            http=HttpSender(
+                timeout=settings.delivery_timeout_seconds, max_connections=settings.delivery_connections, allow_http=settings.allow_http
+            ),
             sqs=SqsSender(timeout=settings.delivery_timeout_seconds),
         )
         ledger = Ledger(self.state, self.node, interval=COMMIT_INTERVAL, on_lost=self._lost)

@@ -26,7 +26,7 @@ from liveevents import __version__
 from liveevents.delivery.outcome import Delivered, Failed, Outcome
 from liveevents.delivery.payload import Payload
 from liveevents.delivery.subscription import Subscription
-from liveevents.delivery.urls import mask_urls_in
+from liveevents.delivery.urls import destination_problem, mask_urls_in
 
 __all__ = ["USER_AGENT", "HttpSender"]
 
@@ -35,14 +35,23 @@ _SNIPPET = 200  # characters of an error answer kept for the operator
 
 
 class HttpSender:
-    def __init__(self, *, timeout: float = 15.0, max_connections: int = 16, user_agent: str = USER_AGENT) -> None:
+    """``allow_http``: the service's setting, applied at every send too — a subscription stored
+    while plain HTTP was allowed gets nothing over it once the setting is off."""
+
+    def __init__(self, *, timeout: float = 15.0, max_connections: int = 16, user_agent: str = USER_AGENT, allow_http: bool = False) -> None:
         self.timeout = timeout
         self._user_agent = user_agent
         self._max_connections = max_connections
+        self._allow_http = allow_http
+        self._refusals: dict[str, str | None] = {}  # URL -> why it may not be sent to
         self._pools: dict[str, tuple[aiohttp.ClientSession, asyncio.Semaphore]] = {}
 
     async def send(self, subscription: Subscription, payload: Payload) -> Outcome:
         """One attempt: POST ``payload`` to the subscription's URL."""
+        refusal = self._refusal(subscription.url)
+        if refusal is not None:
+            # Retryable: the events wait (pause, retries) until the URL or the setting is fixed.
+            return Failed("http_not_allowed", refusal)
         headers = {
             "Content-Type": payload.content_type,
             "User-Agent": self._user_agent,
@@ -91,6 +100,11 @@ class HttpSender:
     async def aclose(self) -> None:
         pools, self._pools = self._pools, {}
         await asyncio.gather(*(session.close() for session, _ in pools.values()))
+
+    def _refusal(self, url: str) -> str | None:
+        if url not in self._refusals:
+            self._refusals[url] = None if url.startswith("https:") else destination_problem(url, allow_http=self._allow_http)
+        return self._refusals[url]
 
     def _pool(self, subscription_id: str) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
         pool = self._pools.get(subscription_id)
