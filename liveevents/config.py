@@ -14,6 +14,7 @@ import json
 import math
 import os
 import secrets as _random
+import socket
 import string
 import tomllib
 from collections.abc import Callable, Mapping
@@ -38,6 +39,7 @@ SECRETS_FILE = "secrets.json"
 # The key in secrets.json that records whether its generated secrets have been printed.
 _SHOWN = "shown"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+_WILDCARDS = frozenset({"0.0.0.0", "::", ""})
 
 
 class ConfigError(ValueError):
@@ -53,7 +55,8 @@ class Settings:
     stream_name: str = "live-events"
     # Regions accepted in the SigV4 credential scope; the first is the one printed for Canvas.
     kinesis_regions: tuple[str, ...] = ("us-east-1",)
-    # The endpoint Canvas is told to use; defaults to http://<host>:<port>.
+    # The endpoint Canvas is told to use (LIVEEVENTS_PUBLIC_URL), e.g. behind a proxy; default:
+    # http://<host>:<bound port>, with this machine's host name when listening on 0.0.0.0 or ::.
     public_url: str = ""
     retention_days: float = 14.0
     purge_interval_seconds: float = 3600.0
@@ -118,11 +121,18 @@ class Settings:
     node_id: str = ""
 
     @property
+    def wildcard_bind(self) -> bool:
+        """Listening on every interface: the bind address names no host that others can reach."""
+        return self.host in _WILDCARDS
+
+    @property
     def endpoint_url(self) -> str:
+        """The URL others (Canvas, consumers, the CLI) reach this service at: ``public_url`` if set,
+        else the bound host and port, with this machine's host name for a wildcard bind."""
         if self.public_url:
             return self.public_url.rstrip("/")
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
-        return f"http://{host}:{self.port}"
+        host = socket.gethostname() if self.wildcard_bind else self.host
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     @property
     def embedded_store(self) -> bool:
@@ -374,5 +384,14 @@ config/dynamic_settings.yml (current Canvas, without Consul):
 HTTP ingest:    POST {settings.endpoint_url}/api/v1/events   Authorization: Bearer {secrets.ingest_token}
 Management API: {settings.endpoint_url}/api/v1/...           Authorization: Bearer {secrets.admin_token}
 
-These secrets are shown once; they are kept in {settings.data_dir / SECRETS_FILE} (mode 0600).
+{_reachability_note(settings)}These secrets are shown once; they are kept in {settings.data_dir / SECRETS_FILE} (mode 0600).
 """
+
+
+def _reachability_note(settings: Settings) -> str:
+    if settings.public_url or not settings.wildcard_bind:
+        return ""
+    return (
+        f"Canvas must reach liveevents at {settings.endpoint_url} (this machine's host name, as it listens on {settings.host or 'every interface'});\n"
+        "if it cannot, set public_url (LIVEEVENTS_PUBLIC_URL) to the address it can reach.\n\n"
+    )

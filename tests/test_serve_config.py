@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
+import socket
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +18,7 @@ from click.testing import CliRunner
 
 from liveevents.cli import main
 from liveevents.config import ConfigError, Settings, canvas_settings_text, load_secrets, load_settings, mark_secrets_shown
-from tests.helpers.service import ServedInstance
+from tests.helpers.service import ServedInstance, wait_for_health
 
 
 def test_defaults_are_safe() -> None:
@@ -166,3 +170,54 @@ def test_secrets_of_a_failed_first_start_are_shown_by_the_next_start(tmp_path: P
         assert "liveevents: Kinesis endpoint" in later_output
         for name in ("admin_token", "ingest_token", "kinesis_access_key_id", "kinesis_secret_access_key"):
             assert stored[name] not in later_output
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_a_wildcard_bind_names_this_machine_and_says_canvas_must_reach_it(tmp_path: Path, host: str) -> None:
+    secrets, _ = load_secrets(tmp_path, environ={})
+    text = canvas_settings_text(Settings(host=host, port=4567), secrets)
+    assert f"aws_endpoint:              http://{socket.gethostname()}:4567\n" in text
+    assert f"Canvas must reach liveevents at http://{socket.gethostname()}:4567 (this machine's host name, as it listens on {host});" in text
+    assert "set public_url (LIVEEVENTS_PUBLIC_URL)" in text
+    behind_proxy = canvas_settings_text(Settings(host=host, port=4567, public_url="https://events.westbrook.ac.uk/"), secrets)
+    assert "aws_endpoint:              https://events.westbrook.ac.uk\n" in behind_proxy
+    assert "Canvas must reach" not in behind_proxy
+
+
+def test_a_named_host_is_used_as_it_is() -> None:
+    assert Settings(host="10.20.0.7", port=9000).endpoint_url == "http://10.20.0.7:9000"
+    assert Settings(host="::1", port=9000).endpoint_url == "http://[::1]:9000"
+    assert load_settings(environ={"LIVEEVENTS_PUBLIC_URL": "https://events.westbrook.ac.uk"}).endpoint_url == "https://events.westbrook.ac.uk"
+
+
+def test_port_0_prints_the_port_it_bound(tmp_path: Path) -> None:
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("LIVEEVENTS_")}
+    log = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "liveevents.cli", "serve", "--host", "0.0.0.0", "--port", "0", "--data-dir", str(tmp_path / "data")]
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, env=environment, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while "liveevents: Kinesis endpoint" not in log.read_text() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        text = log.read_text()
+        [endpoint] = re.findall(r"^  aws_endpoint: +(\S+)$", text, re.MULTILINE)
+        assert re.fullmatch(rf"http://{re.escape(socket.gethostname())}:[1-9][0-9]*", endpoint)
+        port = int(endpoint.rsplit(":", 1)[1])
+        assert f"liveevents: Kinesis endpoint http://{socket.gethostname()}:{port} (stream 'live-events')" in text
+        wait_for_health(f"http://127.0.0.1:{port}", process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+
+
+def test_an_address_in_use_stops_the_start_before_secrets_are_generated(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = serve_once(tmp_path / "data", "--port", str(port))
+    assert result.returncode == 1
+    assert result.stderr == f"liveevents serve: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    assert result.stdout == ""
+    assert not (tmp_path / "data" / "secrets.json").exists()

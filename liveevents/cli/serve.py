@@ -1,7 +1,9 @@
 """``liveevents serve``: the whole service in one process.
 
 Start-up goes from what can fail on a setting to what writes: settings are checked, the data dir
-is locked, the store and the delivery service are built, and only then are secrets generated.
+is locked, the socket is bound (so that the real port of ``--port 0`` is known to everything
+built after it), the store and the delivery service are built, and only then are secrets
+generated.
 Generated secrets are printed once the service has started (a background task of the app), and
 recorded as shown only then, so a start that fails never swallows them.
 """
@@ -10,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import NoReturn
@@ -22,7 +26,7 @@ from liveevents.config import ConfigError, Secrets, Settings, canvas_settings_te
 
 __all__ = ["serve"]
 
-# Exit statuses: a setting that cannot be used, and a data dir held by another process.
+# Exit statuses: a setting that cannot be used; a data dir or address in use by another process.
 EXIT_SETTING = 2
 EXIT_IN_USE = 1
 
@@ -44,8 +48,26 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, config_file
             lock_data_dir(settings.data_dir)
         except DataDirInUse as error:
             _fail(str(error), EXIT_IN_USE)
+    try:
+        listener = _listen(settings.host, settings.port)
+    except OSError as error:
+        _fail(f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error}", EXIT_IN_USE)
+    settings = replace(settings, port=listener.getsockname()[1])
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sys.exit(_run(settings))
+    sys.exit(_run(settings, listener))
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host``:``port`` (uvicorn listens on it), as uvicorn itself would bind it."""
+    family, kind, protocol, _, address = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    listener = socket.socket(family, kind, protocol)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+    except OSError:
+        listener.close()
+        raise
+    return listener
 
 
 def _fail(message: str, status: int) -> NoReturn:
@@ -53,7 +75,7 @@ def _fail(message: str, status: int) -> NoReturn:
     sys.exit(status)
 
 
-def _run(settings: Settings) -> int:
+def _run(settings: Settings, listener: socket.socket) -> int:
     import uvicorn
     from prometheus_client import CollectorRegistry
 
@@ -94,7 +116,7 @@ def _run(settings: Settings) -> int:
     # in place before it started: make those a clean exit, since a drained stop is a success.
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, _exit_cleanly)
-    server.run()
+    server.run(sockets=[listener])
     return 0 if server.started else 1
 
 
