@@ -14,29 +14,22 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import orjson
+from records import realistic_records
+from served import ServedInstance
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from liveevents.canvas.record import decode_record  # noqa: E402
-from liveevents.store.sqlite_schema import MIGRATIONS  # noqa: E402
-from tests.helpers.records import canvas_record  # noqa: E402
-from tests.helpers.service import ServedInstance  # noqa: E402
+from liveevents.canvas.record import decode_record
+from liveevents.store.sqlite_schema import MIGRATIONS
 
 
 def make_records(count: int) -> list[tuple[bytes, str]]:
-    """(record bytes, partition key) pairs, ~1.2 KB each, like Canvas's (user_id as key)."""
-    records = []
-    for number in range(count):
-        record = canvas_record(number, body_size=number % 300)
-        records.append((orjson.dumps(record), record["attributes"]["user_id"]))
-    return records
+    """(record bytes, partition key) pairs of realistic records (~1.3 KB), keyed by user_id as Canvas does."""
+    return [(orjson.dumps(record), record["attributes"]["user_id"]) for record in realistic_records(count)]
 
 
 def floor(records: list[tuple[bytes, str]], directory: Path) -> float:
@@ -63,7 +56,7 @@ def floor(records: list[tuple[bytes, str]], directory: Path) -> float:
 
 def through_service(service: ServedInstance, records: list[tuple[bytes, str]], batch: int, producers: int) -> float:
     batches = [[{"Data": data, "PartitionKey": key} for data, key in records[start : start + batch]] for start in range(0, len(records), batch)]
-    clients = [service.kinesis(retries=0) for _ in range(producers)]
+    clients = [service.kinesis() for _ in range(producers)]
     for client in clients:  # connect and warm up outside the measurement
         client.describe_stream(StreamName="live-events", Limit=1)
     failures: list[int] = []
