@@ -103,13 +103,7 @@ async def stats(runtime: RuntimeDep) -> Stats:
     counts = await runtime.store.stats()
     streams = await runtime.store.list_streams()
     return Stats(
-        events_stored=counts.events_stored,
-        records_rejected=counts.records_rejected,
-        events_by_name=counts.events_by_name,
-        events_by_stream=counts.events_by_stream,
-        last_sequence=counts.last_sequence,
-        oldest_received_at=counts.oldest_received_at,
-        newest_received_at=counts.newest_received_at,
+        **asdict(counts),
         streams=[stream.name for stream in streams],
         retention_days=runtime.settings.retention_days,
         subscriptions=[SubscriptionStats(**asdict(stats)) for stats in await DeliveryState(runtime.store).stats()],
@@ -180,17 +174,16 @@ async def list_quarantine(
     return QuarantinePage(records=[_quarantined(record, raw) for record in records], next_cursor=next_cursor)
 
 
+def _copied(model: type[BaseModel], source: object, *computed: str) -> dict[str, Any]:
+    """The fields of ``model`` taken as they are from ``source``: all but the ``computed`` ones."""
+    return {name: getattr(source, name) for name in model.model_fields if name not in computed}
+
+
 def _event(event: StoredEvent, raw: bool) -> Event:
     record = orjson.loads(event.data)
     return Event(
+        **_copied(Event, event, "sequence_number", "record"),
         sequence_number=str(event.sequence),
-        stream=event.stream,
-        received_at=event.received_at,
-        event_name=event.event_name,
-        event_time=event.event_time,
-        partition_key=event.partition_key,
-        source=event.source,
-        access_key_id=event.access_key_id,
         record=record if raw else redact_json(record),
     )
 
@@ -198,15 +191,8 @@ def _event(event: StoredEvent, raw: bool) -> Event:
 def _quarantined(record: QuarantinedRecord, raw: bool) -> Quarantined:
     data = record.data if raw else redact_bytes(record.data)
     return Quarantined(
-        id=record.id,
-        received_at=record.received_at,
-        source=record.source,
-        stream=record.stream,
-        partition_key=record.partition_key,
-        access_key_id=record.access_key_id,
-        field=record.field,
+        **_copied(Quarantined, record, "value", "data", "data_base64"),
         value=record.value if raw else redact_text(record.value),
-        rule=record.rule,
         data=data.decode("utf-8", "replace"),
         data_base64=base64.b64encode(data).decode(),
     )

@@ -63,17 +63,12 @@ class NewEvent:
     access_key_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredEvent(NewEvent):
+    """An event of the log: what was appended, with its sequence number and commit time."""
+
     sequence: int
-    stream: str
     received_at: datetime
-    event_name: str
-    event_time: str
-    partition_key: str
-    data: bytes
-    source: str
-    access_key_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,18 +85,12 @@ class Rejection:
     access_key_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class QuarantinedRecord:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuarantinedRecord(Rejection):
+    """A record of the quarantine: the rejection, with its id and commit time."""
+
     id: int
     received_at: datetime
-    source: str
-    data: bytes
-    field: str
-    value: str
-    rule: str
-    stream: str | None
-    partition_key: str | None
-    access_key_id: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,12 +87,12 @@ def append_count_changes(jobs: Iterable[Append]) -> list[tuple[str, str, str, in
 
 def _stored_event(row: Sequence[Any]) -> StoredEvent:
     sequence, stream, received_ms, event_name, event_time, partition_key, data, source, access_key_id = row
-    return StoredEvent(sequence, stream, _datetime(received_ms), event_name, event_time, partition_key, bytes(data), source, access_key_id)
+    return StoredEvent(stream, event_name, event_time, partition_key, bytes(data), source, access_key_id, sequence=sequence, received_at=_datetime(received_ms))
 
 
 def _quarantined(row: Sequence[Any]) -> QuarantinedRecord:
-    identifier, received_ms, source, data, *rest = row
-    return QuarantinedRecord(identifier, _datetime(received_ms), source, bytes(data), *rest)
+    identifier, received_ms, source, data, field, value, rule, stream, partition_key, access_key_id = row
+    return QuarantinedRecord(source, bytes(data), field, value, rule, stream, partition_key, access_key_id, id=identifier, received_at=_datetime(received_ms))
 
 
 def _stream(row: Sequence[Any]) -> StreamInfo:
