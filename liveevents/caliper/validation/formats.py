@@ -9,7 +9,7 @@ import re
 from datetime import datetime
 from typing import Final
 
-__all__ = ["IRI", "is_datetime", "is_duration", "is_iri", "is_urn_uuid", "is_uuid_v4"]
+__all__ = ["IRI", "is_datetime", "is_duration", "is_urn_uuid", "is_uuid_v4"]
 
 # SPEC §1.4: "YYYY-MM-DDTHH:mm:ss.SSSZ set to UTC with no offset specified".
 _DATETIME: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
@@ -40,10 +40,6 @@ def is_datetime(value: str) -> bool:
 
 def is_duration(value: str) -> bool:
     return _DURATION.fullmatch(value) is not None
-
-
-def is_iri(value: str) -> bool:
-    return IRI.fullmatch(value) is not None
 
 
 def is_urn_uuid(value: str) -> bool:

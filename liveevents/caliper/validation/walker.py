@@ -57,6 +57,10 @@ class Walk:
                 message = f"{message} [{deviation}: {DEVIATIONS[deviation]}; a warning in canvas mode]"
         self.problems.append(Problem(path, rule, message, severity))
 
+    def wrong_kind(self, value: Any, expected: str, parent: str, key: str) -> None:
+        """``parent/key`` holds a JSON value of the wrong kind (say, a number where a string belongs)."""
+        self.report("property.kind", f"{parent}/{key}", f"{key!r} is {show(value)}; expected {expected}")
+
     # -- documents ---------------------------------------------------------------------------
 
     def document(self, document: Any) -> None:
@@ -336,7 +340,7 @@ class Walk:
                 f"{type_name} {key}",
             )
         else:
-            self.report("property.kind", path, f"{key!r} is {show(value)}; expected an entity object or an IRI")
+            self.wrong_kind(value, "an entity object or an IRI", parent, key)
 
     def entity(self, value: Any, kind: Kind, parent: str, key: str, scope: Scope | None) -> None:
         path = f"{parent}/{key}"
@@ -345,11 +349,11 @@ class Walk:
         elif isinstance(value, dict):
             self.entity_node(value, path, scope, kind.types, "property.type-not-allowed", None)
         else:
-            self.report("property.kind", path, f"{key!r} is {show(value)}; expected {kind.expected}")
+            self.wrong_kind(value, kind.expected, parent, key)
 
     def entity_list(self, value: Any, kind: Kind, parent: str, key: str, scope: Scope | None) -> None:
         if not isinstance(value, list):
-            self.report("property.kind", f"{parent}/{key}", f"{key!r} is {show(value)}; expected {kind.expected}")
+            self.wrong_kind(value, kind.expected, parent, key)
             return
         path = f"{parent}/{key}"
         for index, item in enumerate(value):
@@ -359,7 +363,7 @@ class Walk:
         if isinstance(value, dict):
             self.entity_node(value, f"{parent}/{key}", scope, kind.types, "property.type-not-allowed", None)
         else:
-            self.report("property.kind", f"{parent}/{key}", f"{key!r} is {show(value)}; expected {kind.expected}")
+            self.wrong_kind(value, kind.expected, parent, key)
 
     def iri(self, value: str, path: str) -> None:
         if _is_iri(value) is None:
@@ -372,11 +376,11 @@ class Walk:
 
     def string(self, value: Any, kind: Kind, parent: str, key: str, scope: Scope | None) -> None:
         if not isinstance(value, str):
-            self.report("property.kind", f"{parent}/{key}", f"{key!r} is {show(value)}; expected {kind.expected}")
+            self.wrong_kind(value, kind.expected, parent, key)
 
     def string_list(self, value: Any, kind: Kind, parent: str, key: str, scope: Scope | None) -> None:
         if not isinstance(value, list):
-            self.report("property.kind", f"{parent}/{key}", f"{key!r} is {show(value)}; expected {kind.expected}")
+            self.wrong_kind(value, kind.expected, parent, key)
             return
         for index, item in enumerate(value):
             if not isinstance(item, str):
@@ -384,7 +388,7 @@ class Walk:
 
     def datetime(self, value: Any, kind: Kind | None, parent: str, key: str, scope: Scope | None) -> None:
         if not isinstance(value, str):
-            self.report("property.kind", f"{parent}/{key}", f"{key!r} is {show(value)}; expected a DateTime string")
+            self.wrong_kind(value, "a DateTime string", parent, key)
         elif not is_datetime(value):
             self.report(
                 "datetime.format",
@@ -394,38 +398,38 @@ class Walk:
 
     def duration(self, value: Any, kind: Kind, parent: str, key: str, scope: Scope | None) -> None:
         if not isinstance(value, str):
-            self.report("property.kind", f"{parent}/{key}", f"{key!r} is {show(value)}; expected {kind.expected}")
+            self.wrong_kind(value, kind.expected, parent, key)
         elif not is_duration(value):
             self.report("duration.format", f"{parent}/{key}", f"{key!r} {show(value)} is not {kind.expected}")
 
     def integer(self, value: Any, kind: Kind, parent: str, key: str, scope: Scope | None) -> None:
         if type(value) is not int:
-            self.report("property.kind", f"{parent}/{key}", f"{key!r} is {show(value)}; expected {kind.expected}")
+            self.wrong_kind(value, kind.expected, parent, key)
         elif kind.minimum is not None and value < kind.minimum:
             self.report("property.range", f"{parent}/{key}", f"{key!r} is {value}; expected {kind.expected}")
 
     def decimal(self, value: Any, kind: Kind, parent: str, key: str, scope: Scope | None) -> None:
         if type(value) is not int and type(value) is not float:
-            self.report("property.kind", f"{parent}/{key}", f"{key!r} is {show(value)}; expected {kind.expected}")
+            self.wrong_kind(value, kind.expected, parent, key)
 
     def boolean(self, value: Any, kind: Kind, parent: str, key: str, scope: Scope | None) -> None:
         if type(value) is not bool:
-            self.report("property.kind", f"{parent}/{key}", f"{key!r} is {show(value)}; expected {kind.expected}")
+            self.wrong_kind(value, kind.expected, parent, key)
 
     def object(self, value: Any, kind: Kind, parent: str, key: str, scope: Scope | None) -> None:
         if not isinstance(value, dict):
-            self.report("property.kind", f"{parent}/{key}", f"{key!r} is {show(value)}; expected {kind.expected}")
+            self.wrong_kind(value, kind.expected, parent, key)
 
     def term(self, value: Any, kind: Kind, parent: str, key: str, scope: Scope | None) -> None:
         if not isinstance(value, str):
-            self.report("property.kind", f"{parent}/{key}", f"{key!r} is {show(value)}; expected {kind.expected}")
+            self.wrong_kind(value, kind.expected, parent, key)
         elif value not in kind.vocabulary:
             self.report(kind.rule, f"{parent}/{key}", f"{key!r} {show(value)} is not {kind.expected}")
 
     def roles(self, value: Any, kind: Kind, parent: str, key: str, scope: Scope | None) -> None:
         path = f"{parent}/{key}"
         if not isinstance(value, list):
-            self.report("property.kind", path, f"{key!r} is {show(value)}; expected {kind.expected}")
+            self.wrong_kind(value, kind.expected, parent, key)
             return
         for index, role in enumerate(value):
             if not isinstance(role, str) or role not in kind.vocabulary:
