@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["MIX", "realistic_records"]
@@ -43,7 +44,7 @@ def _uuid(rng: random.Random) -> str:
     return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{'89ab'[rng.getrandbits(2)]}{digits[17:20]}-{digits[20:]}"
 
 
-def _attributes(rng: random.Random, event_name: str, *, role: str, method: str, path: str) -> dict[str, Any]:
+def _attributes(rng: random.Random, kind: Kind) -> dict[str, Any]:
     course = rng.randrange(100, 4000)
     user = rng.randrange(1000, 600000)
     when = f"2024-10-{rng.randrange(1, 32):02d}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}.{rng.randrange(1000):03d}Z"
@@ -60,25 +61,30 @@ def _attributes(rng: random.Random, event_name: str, *, role: str, method: str, 
         "context_id": str(38150000000000000 + course),
         "context_sis_source_id": f"2024FA-CHEM-{course}-001",
         "context_account_id": "38150000000000042",
-        "context_role": role,
+        "context_role": kind.role,
         "request_id": _uuid(rng),
         "session_id": f"{rng.getrandbits(128):032x}",
         "hostname": HOST,
-        "http_method": method,
+        "http_method": kind.method,
         "user_agent": rng.choice(USER_AGENTS),
         "client_ip": f"203.0.{rng.randrange(114, 116)}.{rng.randrange(1, 255)}",
-        "url": f"https://{HOST}/courses/{course}/{path}",
+        "url": f"https://{HOST}/courses/{course}/{kind.path}",
         "referrer": f"https://{HOST}/courses/{course}/modules",
         "producer": "canvas",
-        "event_name": event_name,
+        "event_name": kind.name,
         "event_time": when,
     }
 
 
-def _asset_accessed(rng: random.Random) -> dict[str, Any]:
+# Each body maker gets the record's attributes and may adjust them (a page view's role, a login
+# made outside any course).
+BodyMaker = Callable[[random.Random, dict[str, Any]], dict[str, Any]]
+
+
+def _asset_accessed(rng: random.Random, attributes: dict[str, Any]) -> dict[str, Any]:
     asset_type, subtype, category, name = rng.choice(ASSETS)
     role = rng.choice(("StudentEnrollment", "StudentEnrollment", "StudentEnrollment", "TeacherEnrollment", "TaEnrollment"))
-    attributes = _attributes(rng, "asset_accessed", role=role, method="GET", path=f"{category}/{rng.randrange(1, 5000)}")
+    attributes["context_role"] = role
     body: dict[str, Any] = {
         "asset_name": name.format(n=rng.randrange(1, 15)),
         "asset_type": asset_type,
@@ -92,120 +98,119 @@ def _asset_accessed(rng: random.Random) -> dict[str, Any]:
         body |= {"filename": body["asset_name"], "display_name": body["asset_name"]}
     if asset_type == "context_external_tool":
         body |= {"url": "https://labsim.example.org/lti/launch", "domain": "labsim.example.org"}
-    return {"attributes": attributes, "body": body}
+    return body
 
 
-def _submission_created(rng: random.Random) -> dict[str, Any]:
-    attributes = _attributes(rng, "submission_created", role="StudentEnrollment", method="POST", path="assignments/812/submissions")
+def _submission_created(rng: random.Random, attributes: dict[str, Any]) -> dict[str, Any]:
     return {
-        "attributes": attributes,
-        "body": {
-            "assignment_id": _id(rng, 90000),
-            "attempt": rng.randrange(1, 4),
-            "body": "<p>Titration results: the endpoint came at 23.4 mL, so the acid was 0.117 M; see the table below.</p>",
-            "grade": None,
-            "late": rng.random() < 0.1,
-            "missing": False,
-            "score": None,
-            "submission_id": _id(rng, 9000000),
-            "submission_type": "online_text_entry",
-            "submitted_at": attributes["event_time"],
-            "updated_at": attributes["event_time"],
-            "url": None,
-            "user_id": attributes["user_id"],
-            "workflow_state": "submitted",
-        },
+        "assignment_id": _id(rng, 90000),
+        "attempt": rng.randrange(1, 4),
+        "body": "<p>Titration results: the endpoint came at 23.4 mL, so the acid was 0.117 M; see the table below.</p>",
+        "grade": None,
+        "late": rng.random() < 0.1,
+        "missing": False,
+        "score": None,
+        "submission_id": _id(rng, 9000000),
+        "submission_type": "online_text_entry",
+        "submitted_at": attributes["event_time"],
+        "updated_at": attributes["event_time"],
+        "url": None,
+        "user_id": attributes["user_id"],
+        "workflow_state": "submitted",
     }
 
 
-def _grade_change(rng: random.Random) -> dict[str, Any]:
-    attributes = _attributes(rng, "grade_change", role="TeacherEnrollment", method="PUT", path="gradebook/speed_grader")
+def _grade_change(rng: random.Random, attributes: dict[str, Any]) -> dict[str, Any]:
     return {
-        "attributes": attributes,
-        "body": {
-            "assignment_id": _id(rng, 90000),
-            "assignment_name": "Lab report 2",
-            "grade": "17",
-            "grader_id": attributes["user_id"],
-            "grading_complete": True,
-            "muted": False,
-            "old_grade": None,
-            "old_points_possible": 20,
-            "old_score": None,
-            "points_possible": 20.0,
-            "score": 17.0,
-            "student_id": _id(rng, 600000),
-            "student_sis_id": f"LS-{rng.randrange(1000, 600000):07d}",
-            "submission_id": _id(rng, 9000000),
-            "user_id": _id(rng, 600000),
-        },
+        "assignment_id": _id(rng, 90000),
+        "assignment_name": "Lab report 2",
+        "grade": "17",
+        "grader_id": attributes["user_id"],
+        "grading_complete": True,
+        "muted": False,
+        "old_grade": None,
+        "old_points_possible": 20,
+        "old_score": None,
+        "points_possible": 20.0,
+        "score": 17.0,
+        "student_id": _id(rng, 600000),
+        "student_sis_id": f"LS-{rng.randrange(1000, 600000):07d}",
+        "submission_id": _id(rng, 9000000),
+        "user_id": _id(rng, 600000),
     }
 
 
-def _logged_in(rng: random.Random) -> dict[str, Any]:
-    attributes = _attributes(rng, "logged_in", role="", method="POST", path="")
+def _logged_in(rng: random.Random, attributes: dict[str, Any]) -> dict[str, Any]:
     for key in ("context_type", "context_id", "context_role", "context_sis_source_id", "context_account_id"):
         del attributes[key]
     attributes |= {"url": f"https://{HOST}/login/saml", "referrer": "https://sso.lakeshore.example.edu/idp/profile/SAML2/Redirect/SSO"}
-    return {"attributes": attributes, "body": {"redirect_url": f"https://{HOST}/"}}
+    return {"redirect_url": f"https://{HOST}/"}
 
 
-def _discussion_entry_created(rng: random.Random) -> dict[str, Any]:
-    attributes = _attributes(rng, "discussion_entry_created", role="StudentEnrollment", method="POST", path="discussion_topics/77/entries")
+def _discussion_entry_created(rng: random.Random, attributes: dict[str, Any]) -> dict[str, Any]:
     return {
-        "attributes": attributes,
-        "body": {
-            "created_at": attributes["event_time"],
-            "discussion_entry_id": _id(rng, 900000),
-            "discussion_topic_id": _id(rng, 90000),
-            "parent_discussion_entry_id": rng.choice((None, _id(rng, 900000))),
-            "text": "<p>I got a different limiting reagent for question 3: did anyone else use the hydrate's molar mass?</p>",
-            "user_id": attributes["user_id"],
-        },
+        "created_at": attributes["event_time"],
+        "discussion_entry_id": _id(rng, 900000),
+        "discussion_topic_id": _id(rng, 90000),
+        "parent_discussion_entry_id": rng.choice((None, _id(rng, 900000))),
+        "text": "<p>I got a different limiting reagent for question 3: did anyone else use the hydrate's molar mass?</p>",
+        "user_id": attributes["user_id"],
     }
 
 
-def _quiz_submitted(rng: random.Random) -> dict[str, Any]:
-    attributes = _attributes(rng, "quiz_submitted", role="StudentEnrollment", method="POST", path="quizzes/315/submissions")
-    return {"attributes": attributes, "body": {"quiz_id": _id(rng, 90000), "submission_id": _id(rng, 9000000)}}
+def _quiz_submitted(rng: random.Random, attributes: dict[str, Any]) -> dict[str, Any]:
+    return {"quiz_id": _id(rng, 90000), "submission_id": _id(rng, 9000000)}
 
 
-def _assignment_updated(rng: random.Random) -> dict[str, Any]:
-    attributes = _attributes(rng, "assignment_updated", role="TeacherEnrollment", method="PUT", path="assignments/812")
+def _assignment_updated(rng: random.Random, attributes: dict[str, Any]) -> dict[str, Any]:
     return {
-        "attributes": attributes,
-        "body": {
-            "assignment_group_id": _id(rng, 9000),
-            "assignment_id": _id(rng, 90000),
-            "context_id": attributes["context_id"],
-            "context_type": "Course",
-            "description": "<p>Write up the titration lab: method, results table, error analysis and conclusion.</p>",
-            "due_at": "2024-11-08T05:59:59Z",
-            "lock_at": None,
-            "points_possible": 20.0,
-            "submission_types": "online_upload,online_text_entry",
-            "title": "Lab report 2",
-            "unlock_at": "2024-10-28T05:00:00Z",
-            "updated_at": attributes["event_time"],
-            "workflow_state": "published",
-        },
+        "assignment_group_id": _id(rng, 9000),
+        "assignment_id": _id(rng, 90000),
+        "context_id": attributes["context_id"],
+        "context_type": "Course",
+        "description": "<p>Write up the titration lab: method, results table, error analysis and conclusion.</p>",
+        "due_at": "2024-11-08T05:59:59Z",
+        "lock_at": None,
+        "points_possible": 20.0,
+        "submission_types": "online_upload,online_text_entry",
+        "title": "Lab report 2",
+        "unlock_at": "2024-10-28T05:00:00Z",
+        "updated_at": attributes["event_time"],
+        "workflow_state": "published",
     }
 
 
-# Event type, its generator and its weight: page views dominate Canvas traffic.
-MIX: tuple[tuple[str, Callable[[random.Random], dict[str, Any]], int], ...] = (
-    ("asset_accessed", _asset_accessed, 50),
-    ("submission_created", _submission_created, 10),
-    ("grade_change", _grade_change, 10),
-    ("logged_in", _logged_in, 8),
-    ("discussion_entry_created", _discussion_entry_created, 8),
-    ("quiz_submitted", _quiz_submitted, 6),
-    ("assignment_updated", _assignment_updated, 8),
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """One event type of the mix: how often it occurs and the request that triggers it."""
+
+    name: str
+    weight: int
+    role: str
+    method: str
+    path: str
+    body: BodyMaker
+
+
+# Page views dominate Canvas traffic; then the common course activity.
+MIX: tuple[Kind, ...] = (
+    Kind("asset_accessed", 50, "StudentEnrollment", "GET", "modules/items/4127", _asset_accessed),
+    Kind("submission_created", 10, "StudentEnrollment", "POST", "assignments/812/submissions", _submission_created),
+    Kind("grade_change", 10, "TeacherEnrollment", "PUT", "gradebook/speed_grader", _grade_change),
+    Kind("logged_in", 8, "", "POST", "", _logged_in),
+    Kind("discussion_entry_created", 8, "StudentEnrollment", "POST", "discussion_topics/77/entries", _discussion_entry_created),
+    Kind("quiz_submitted", 6, "StudentEnrollment", "POST", "quizzes/315/submissions", _quiz_submitted),
+    Kind("assignment_updated", 8, "TeacherEnrollment", "PUT", "assignments/812", _assignment_updated),
 )
 
 
 def realistic_records(count: int, seed: int = 20241015) -> list[dict[str, Any]]:
     """``count`` raw records of the weighted mix, in a shuffled but reproducible order."""
     rng = random.Random(seed)
-    makers = [make for _, make, weight in MIX for _ in range(weight)]
-    return [rng.choice(makers)(rng) for _ in range(count)]
+    kinds = [kind for kind in MIX for _ in range(kind.weight)]
+    records = []
+    for _ in range(count):
+        kind = rng.choice(kinds)
+        attributes = _attributes(rng, kind)
+        records.append({"attributes": attributes, "body": kind.body(rng, attributes)})
+    return records
