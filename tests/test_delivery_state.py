@@ -8,8 +8,10 @@ import asyncio
 from collections.abc import Callable
 
 import orjson
+import pytest
 
 from liveevents.canvas.record import decode_record
+from liveevents.delivery.management import NothingToSend, Subscriptions
 from liveevents.delivery.outcome import Delivered, Failed
 from liveevents.delivery.payload import Payload
 from liveevents.delivery.policy import Health
@@ -271,5 +273,20 @@ def test_events_an_inactive_subscription_missed_become_failed_deliveries_before_
         unchanged = await state.get(running.id)
         assert unchanged is not None and (unchanged.cursor, unchanged.failed) == (1, 0)
         assert await state.deliveries(running.id, state=None, after=0, limit=10) == []
+
+    run(check, make_store)
+
+
+def test_retrying_a_delivery_with_nothing_to_send_says_why(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
+        state = DeliveryState(store)
+        subscriptions = Subscriptions(state, allow_http=False, changed=lambda *args, **kwargs: None)
+        paused = await state.create(webhook("paused", active=False))
+        await store.append([canvas_event("logged_in", "7001")])
+        await state.expire_undelivered(now_ms() + 1, detail="purged by retention before it was delivered")
+        [expired] = await state.deliveries(paused.id, state=None, after=0, limit=10)
+        with pytest.raises(NothingToSend) as refused:
+            await subscriptions.retry(paused.id, expired.id)
+        assert str(refused.value) == f"delivery {expired.id} has nothing to send (retention: purged by retention before it was delivered)"
 
     run(check, make_store)

@@ -227,7 +227,7 @@ def subscriptions_router(subscriptions: Subscriptions) -> APIRouter:
     @router.post(
         "/subscriptions/{subscription_id}/deliveries/{delivery_id}/retry",
         response_model=DeliveryDetail,
-        responses={**_NOT_FOUND, 409: {"description": "Nothing to send (the event has no form in the format)"}},
+        responses={**_NOT_FOUND, 409: {"description": "Nothing to send (the event has no form in the format, or retention purged it)"}},
     )
     async def retry_delivery(subscription_id: str, delivery_id: int) -> DeliveryDetail:
         """Send a pending or failed delivery again now (the same bytes)."""

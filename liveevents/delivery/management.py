@@ -112,9 +112,9 @@ class Subscriptions:
 
     async def retry(self, subscription_id: str, delivery_id: int) -> tuple[DeliveryRecord, list[Attempt]]:
         """Make a pending or failed delivery due now (its stored bytes are sent again)."""
-        await self.delivery(subscription_id, delivery_id)
+        record, _ = await self.delivery(subscription_id, delivery_id)
         if not await self.state.retry_now(subscription_id, delivery_id):
-            raise NothingToSend(f"delivery {delivery_id} has nothing to send: the event has no form in the subscription's format")
+            raise NothingToSend(f"delivery {delivery_id} has nothing to send ({record.last_error}: {record.last_detail})")
         self._changed(subscription_id, retry=True)
         return await self.delivery(subscription_id, delivery_id)
 
