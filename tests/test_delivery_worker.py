@@ -363,3 +363,19 @@ def test_no_more_than_a_window_is_sent_beyond_the_durable_cursor(tmp_path: Path,
 
     asyncio.run(main())
     assert {request.headers["webhook-id"] for request in server.received("/ok")} == {parse_record(logged_in(n)).event_id for n in range(1, 13)}
+
+
+def test_a_retention_shorter_than_the_deactivation_horizon_is_warned_about(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> None:
+        async with service(tmp_path, retention_days=4.0, deactivate_after_hours=120.0):
+            await asyncio.sleep(0.2)
+        async with service(tmp_path, retention_days=14.0, deactivate_after_hours=120.0):
+            await asyncio.sleep(0.2)
+
+    with caplog.at_level(logging.WARNING, logger="liveevents.delivery"):
+        asyncio.run(main())
+    warnings = [message for message in caplog.messages if "can lose events to retention" in message]
+    assert warnings == [
+        "retention_days (4) is not longer than deactivate_after_hours (120 h): a failing subscription can lose events "
+        "to retention before it is deactivated; raise retention_days or lower deactivate_after_hours"
+    ]

@@ -117,6 +117,14 @@ class DeliveryService:
         if not settings.delivery_enabled:
             log.info("delivery is off on this node (delivery_enabled = false)")
             await asyncio.Event().wait()
+        if settings.retention_days * 24 <= settings.deactivate_after_hours:
+            # A failing subscription stays active (paused, its events waiting in the log) until it
+            # is deactivated; only then are the events retention takes from it reported.
+            log.warning(
+                "retention_days (%g) is not longer than deactivate_after_hours (%g h): a failing subscription can lose events "
+                "to retention before it is deactivated; raise retention_days or lower deactivate_after_hours",
+                settings.retention_days, settings.deactivate_after_hours,
+            )
         await asyncio.to_thread(self.keys.keys)  # creates the keys on the first start
         pool = EncodingPool(self.encoder, threads=settings.signing_threads or os.cpu_count() or 2)
         dispatcher = Dispatcher(
