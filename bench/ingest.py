@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 import orjson
-from records import realistic_records
-from served import ServedInstance
+from support.records import realistic_records
+from support.served import ServedInstance
 
 from liveevents.canvas.record import decode_record
 from liveevents.store.sqlite_schema import MIGRATIONS

@@ -1,6 +1,6 @@
 """Caliper validator throughput on typical Canvas envelopes, one core.
 
-The envelopes are what liveevents delivers: realistic raw Canvas records (``bench/records.py``:
+The envelopes are what liveevents delivers: realistic raw Canvas records (``bench/support/records.py``:
 asset_accessed page views most, then submissions, grades, logins, discussion posts, quiz
 submissions, assignment edits) through the public transform, ``liveevents.caliper_envelope``.
 They are about 2.2 KB on average (Instructure's documented Caliper examples run from 1.3 to 4 KB);
@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import orjson
-from records import realistic_records
+from support.records import realistic_records
 
 from liveevents import caliper_envelope
 from liveevents.caliper.validation import validate_caliper, validate_caliper_json

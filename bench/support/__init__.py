@@ -1,0 +1,1 @@
+"""Shared pieces of the benchmarks (a package, so that ``make bench`` runs only the scripts in bench/)."""
