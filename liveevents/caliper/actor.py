@@ -59,7 +59,8 @@ def standard_actor(*, body_actor: bool, person_required: bool) -> ActorRule:
     def actor(metadata: Body, body: Body, app_id: str) -> tuple[Entity, str | None]:
         user_id = metadata.get("user_id")
         if user_id is not None:
-            user_id = canvas_id(user_id, "metadata.user_id")
+            if type(user_id) is not str or not user_id.isalnum():  # digits: no call needed
+                user_id = canvas_id(user_id, "metadata.user_id")
             return person(user_id, metadata), user_id
         if body_actor:
             user_id = body.get("user_id")

@@ -44,21 +44,29 @@ def _course(course_id: str) -> tuple[Entity, Entity]:
     return group, {"id": course, "type": "CourseOffering"}
 
 
-def _context(source: Body, where: str) -> tuple[Entity | None, Entity | None]:
-    if source.get("context_type") != "Course":
-        return _NOWHERE  # Account, Group, User, CourseSection (no course id: T30) or none
-    context_id = source.get("context_id")
-    return _NOWHERE if context_id is None else _course(canvas_id(context_id, where + ".context_id"))
+def _context(where: str) -> ContextSource:
+    """The course named by ``context_type``/``context_id`` of the metadata or the body."""
+    field = where + ".context_id"
+    in_body = where == "body"
+
+    def context(metadata: Body, body: Body) -> tuple[Entity | None, Entity | None]:
+        get = body.get if in_body else metadata.get
+        if get("context_type") != "Course":
+            return _NOWHERE  # Account, Group, User, CourseSection (no course id: T30) or none
+        context_id = get("context_id")
+        if context_id is None:
+            return _NOWHERE
+        if type(context_id) is not str or not context_id.isalnum():  # digits: no call needed
+            context_id = canvas_id(context_id, field)
+        return _course(context_id)
+
+    return context
 
 
-def metadata_context(metadata: Body, body: Body) -> tuple[Entity | None, Entity | None]:
-    """The request's context (most events)."""
-    return _context(metadata, "metadata")
-
-
-def body_context(metadata: Body, body: Body) -> tuple[Entity | None, Entity | None]:
-    """The entity's own context (attachments, groups, group categories, discussion topics)."""
-    return _context(body, "body")
+#: The request's context (most events).
+metadata_context = _context("metadata")
+#: The entity's own context (attachments, groups, group categories, discussion topics).
+body_context = _context("body")
 
 
 def enrollment_section(metadata: Body, body: Body) -> tuple[Entity | None, Entity | None]:

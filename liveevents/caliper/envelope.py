@@ -2,33 +2,32 @@
 
 ``caliper_envelope(record)`` is the library call. A caller that transforms many events with
 the same options (delivery) builds one :class:`CaliperTransformer` and calls
-:meth:`~CaliperTransformer.envelope`: the per-event plans are compiled once, so each event
-costs one table look-up and the builders of that event, nothing else.
+:meth:`~CaliperTransformer.envelope`: a builder per event type is compiled once from the
+registry, so each event costs one table look-up and the parts of its own type, nothing else.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from collections.abc import Mapping as MappingABC
-from collections.abc import Sequence
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
-from liveevents.caliper.actor import ActorRule, standard_actor
-from liveevents.caliper.context import ContextSource, Memberships
-from liveevents.caliper.origin import account_url, event_extensions, session
-from liveevents.caliper.registry import MAPPINGS, UnmappedEventError
-from liveevents.caliper.shapes import ObjectBuilder
-from liveevents.caliper.values import canvas_id, iri_safe
+from liveevents.caliper.actor import standard_actor
+from liveevents.caliper.context import Memberships
+from liveevents.caliper.origin import SESSION_URN, Origins, account_url, event_extensions
+from liveevents.caliper.registry import MAPPINGS, EventMapping, UnmappedEventError
+from liveevents.caliper.values import canvas_id
 from liveevents.caliper.vocabulary import (
     CALIPER_CONTEXT,
     DEFAULT_APP_ID,
     PERSON_ACTOR_TYPES,
     STRICT_DEFAULT_APP_ID,
 )
-from liveevents.canvas.record import CanvasEvent, RecordError, parse_record
-from liveevents.canvas.redaction import redact_url
+from liveevents.canvas.record import CanvasEvent, parse_record
+from liveevents.canvas.redaction import TOKEN_PARAMETER, redact_url
 
 __all__ = ["CaliperTransformer", "Profile", "caliper_envelope", "format_send_time"]
 
@@ -38,24 +37,8 @@ Profile = Literal["canvas", "strict"]
 _PROFILES = ("canvas", "strict")
 
 
-class _Plan(NamedTuple):
-    caliper_type: str
-    action: str
-    object: ObjectBuilder
-    generated: ObjectBuilder | None
-    context: ContextSource
-    actor: ActorRule
-
-
-def _compile_plans(profile: Profile) -> dict[str, _Plan]:
-    plans = {}
-    for name, mapping in MAPPINGS.items():
-        actor = mapping.actor or standard_actor(
-            body_actor=mapping.body_actor, person_required=mapping.caliper_type in PERSON_ACTOR_TYPES
-        )
-        build_object = mapping.strict_object if profile == "strict" and mapping.strict_object else mapping.object
-        plans[name] = _Plan(mapping.caliper_type, mapping.action, build_object, mapping.generated, mapping.context, actor)
-    return plans
+#: ``(event, sendTime) -> envelope``: one per event type, compiled by :func:`_compile`.
+Builder = Callable[[CanvasEvent, str], dict[str, Any]]
 
 
 class CaliperTransformer:
@@ -68,7 +51,7 @@ class CaliperTransformer:
     ``redact_tokens``: blank ``access_token`` query values in ``request_url`` and ``referrer`` (T19).
     """
 
-    __slots__ = ("_default_app_id", "_job_sensor", "_membership", "_plans", "_redact")
+    __slots__ = ("_builders",)
 
     def __init__(
         self,
@@ -82,11 +65,12 @@ class CaliperTransformer:
             raise ValueError(f"profile {profile!r}: expected one of {', '.join(_PROFILES)}")
         if canvas_domain is not None and (not canvas_domain or "/" in canvas_domain or ":" in canvas_domain):
             raise ValueError(f"canvas_domain {canvas_domain!r}: expected a bare host name such as 'canvas.example.edu'")
-        self._plans = _compile_plans(profile)
-        self._default_app_id = STRICT_DEFAULT_APP_ID if profile == "strict" else DEFAULT_APP_ID
-        self._job_sensor = None if canvas_domain is None else account_url(canvas_domain)
-        self._membership = Memberships(role_map)
-        self._redact = redact_tokens
+        default_app_id = STRICT_DEFAULT_APP_ID if profile == "strict" else DEFAULT_APP_ID
+        origins = Origins(default_app_id, default_app_id if canvas_domain is None else account_url(canvas_domain))
+        memberships = Memberships(role_map)
+        self._builders = {
+            name: _compile(mapping, profile, origins, memberships, redact_tokens) for name, mapping in MAPPINGS.items()
+        }
 
     def envelope(self, record: CanvasEvent | object, send_time: datetime | None = None) -> dict[str, Any]:
         """The envelope of one raw record (either shape) or :class:`CanvasEvent`.
@@ -95,25 +79,31 @@ class CaliperTransformer:
         Caliper form needs) and ``UnmappedEventError`` for an event type without a Caliper form.
         """
         event = record if type(record) is CanvasEvent else parse_record(record)
+        build = self._builders.get(event.metadata["event_name"])
+        if build is None:
+            raise UnmappedEventError(event.event_name)
+        return build(event, format_send_time(send_time))
+
+
+def _compile(mapping: EventMapping, profile: Profile, origins: Origins, memberships: Memberships, redact: bool) -> Builder:
+    """The builder of one event type: every decision the registry row fixes is taken here, once,
+    so building an event costs only the parts that apply to it."""
+    caliper_type, action = mapping.caliper_type, mapping.action
+    build_object = mapping.strict_object if profile == "strict" and mapping.strict_object else mapping.object
+    build_generated = mapping.generated
+    context = mapping.context
+    actor_rule = mapping.actor or standard_actor(body_actor=mapping.body_actor, person_required=caliper_type in PERSON_ACTOR_TYPES)
+    extensions = event_extensions(redact)
+    origin = origins.of
+
+    def build(event: CanvasEvent, send_time: str) -> dict[str, Any]:
         metadata = event.metadata
         body = event.body
         get = metadata.get
-        plan = self._plans.get(metadata["event_name"])
-        if plan is None:
-            raise UnmappedEventError(event.event_name)
-        caliper_type, action, build_object, build_generated, context, actor_rule = plan
-
         hostname = get("hostname")
-        if hostname is not None:
-            if type(hostname) is not str or not hostname or not iri_safe(hostname):
-                raise RecordError("metadata.hostname", hostname, "the Canvas host name, such as 'canvas.example.edu'")
-            app_id = sensor = account_url(hostname)
-        else:  # an automated job (§7)
-            app_id = self._default_app_id
-            sensor = self._job_sensor or app_id
+        app_id, sensor = origins[hostname] if type(hostname) is str else origin(hostname)
         app = {"id": app_id, "type": "SoftwareApplication"}
         actor, member_id = actor_rule(metadata, body, app_id)
-
         # Key order as in every documented example (§1).
         caliper: dict[str, Any] = {
             "@context": CALIPER_CONTEXT,
@@ -128,18 +118,22 @@ class CaliperTransformer:
             caliper["generated"] = build_generated(body, metadata, actor, app)
         referrer = get("referrer")
         if type(referrer) is str:  # Caliper types it (an IRI): any other value is left out
-            caliper["referrer"] = redact_url(referrer) if self._redact else referrer
+            caliper["referrer"] = redact_url(referrer) if redact and TOKEN_PARAMETER in referrer else referrer
         caliper["edApp"] = app
         group, organization = context(metadata, body)
         if group is not None:
             caliper["group"] = group
         if organization is not None and member_id is not None:
-            caliper["membership"] = self._membership(organization, member_id, get("context_role"))
+            caliper["membership"] = memberships(organization, member_id, get("context_role"))
         session_id = get("session_id")
         if session_id is not None:
-            caliper["session"] = session(canvas_id(session_id, "metadata.session_id"))
-        caliper["extensions"] = event_extensions(metadata, self._redact)
-        return {"sensor": sensor, "sendTime": format_send_time(send_time), "dataVersion": CALIPER_CONTEXT, "data": [caliper]}
+            if type(session_id) is not str or not session_id.isalnum():  # hex digits: no call needed
+                session_id = canvas_id(session_id, "metadata.session_id")
+            caliper["session"] = {"id": SESSION_URN + session_id, "type": "Session"}
+        caliper["extensions"] = extensions(metadata)
+        return {"sensor": sensor, "sendTime": send_time, "dataVersion": CALIPER_CONTEXT, "data": [caliper]}
+
+    return build
 
 
 _DEFAULT = CaliperTransformer()
@@ -181,22 +175,18 @@ def _transformer(
     )
 
 
-_last_now: tuple[int, str] = (-1, "")
+_this_second: tuple[int, str] = (-1, "")
+_MILLIS = [f"{millis:03d}Z" for millis in range(1000)]
 
 
 def format_send_time(moment: datetime | None) -> str:
     """``YYYY-MM-DDTHH:MM:SS.sssZ`` (UTC, truncated to the millisecond) of ``moment``, or of now."""
-    global _last_now
+    global _this_second
     if moment is None:
-        millis = time.time_ns() // 1_000_000
-        if millis != _last_now[0]:  # formatting is the costly part: once per millisecond at most
-            now = datetime.fromtimestamp(millis // 1000, timezone.utc).replace(microsecond=millis % 1000 * 1000)
-            _last_now = (millis, _render(now))
-        return _last_now[1]
+        second, millis = divmod(time.time_ns() // 1_000_000, 1000)
+        if second != _this_second[0]:  # formatting a date costs 20 times the rest: once a second
+            _this_second = (second, time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second)))
+        return _this_second[1] + _MILLIS[millis]
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"send_time {moment!r} has no time zone: give an aware datetime (e.g. datetime.now(timezone.utc))")
-    return _render(moment.astimezone(timezone.utc))
-
-
-def _render(utc: datetime) -> str:
-    return utc.isoformat(timespec="milliseconds")[:-6] + "Z"
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"

@@ -42,8 +42,9 @@ _IRI_SAFE: set[str] = set()
 def canvas_id(value: Any, field: str) -> str:
     """A Canvas id as its string: strings verbatim (any width, global or local), integers in decimal."""
     if type(value) is str:
-        # Canvas ids are digits; anything else is checked for what its URN cannot hold.
-        if value.isdigit() or NOT_IN_IRI.search(value) is None:
+        # Canvas ids are digits (session ids hex digits); anything else is checked for what its
+        # URN cannot hold (a regular expression costs as much as building half an envelope).
+        if value.isalnum() or NOT_IN_IRI.search(value) is None:
             return value
     elif type(value) is int:
         return str(value)
