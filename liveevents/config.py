@@ -363,7 +363,7 @@ _GENERATORS = {
 def canvas_settings_text(settings: Settings, secrets: Secrets) -> str:
     """The exact Canvas live-events settings for this instance (contains secrets: print once)."""
     return f"""\
-Canvas live-events settings (Canvas → liveevents, delivery.md §1.3):
+Canvas live-events settings (the "Live Events" plugin page, or the live_events.yml keys below):
   aws_endpoint:              {settings.endpoint_url}
   kinesis_stream_name:       {settings.stream_name}
   aws_region:                {settings.region}
