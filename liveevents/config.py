@@ -40,6 +40,20 @@ SECRETS_FILE = "secrets.json"
 _SHOWN = "shown"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 _WILDCARDS = frozenset({"0.0.0.0", "::", ""})
+POSTGRES_URL_SCHEMES = ("postgresql://", "postgres://")
+# As SQLAlchemy spells it: sqlite:///relative/file, sqlite:////absolute/file.
+_SQLITE_URL_PREFIX = "sqlite:///"
+DATABASE_URL_RULE = (
+    "empty (SQLite in the data dir), sqlite:///relative/file, sqlite:////absolute/file "
+    "or a postgresql://user@host/database URL"
+)
+
+
+def sqlite_url_path(url: str) -> Path | None:
+    """The database file a ``sqlite:///`` URL names, or None when ``url`` is not one."""
+    if url.startswith(_SQLITE_URL_PREFIX) and len(url) > len(_SQLITE_URL_PREFIX):
+        return Path(url.removeprefix(_SQLITE_URL_PREFIX))
+    return None
 
 
 class ConfigError(ValueError):
@@ -137,7 +151,7 @@ class Settings:
     @property
     def embedded_store(self) -> bool:
         """The SQLite store in the data dir (one process per data dir), rather than PostgreSQL (several nodes)."""
-        return not self.database_url.startswith(("postgresql://", "postgres://"))
+        return not self.database_url.startswith(POSTGRES_URL_SCHEMES)
 
     @property
     def region(self) -> str:
@@ -244,8 +258,8 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "port": (lambda port: 0 <= port <= 65535, "a TCP port from 0 to 65535 (0: any free port)"),
     "log_level": (lambda level: level.lower() in LOG_LEVELS, f"one of {', '.join(LOG_LEVELS)}"),
     "database_url": (
-        lambda url: url == "" or url.startswith(("sqlite:", "postgresql://", "postgres://")),
-        "empty (SQLite in the data dir) or a postgresql://user@host/database URL",
+        lambda url: url == "" or url.startswith(POSTGRES_URL_SCHEMES) or sqlite_url_path(url) is not None,
+        DATABASE_URL_RULE,
     ),
     "public_url": (lambda url: url == "" or _web_url(url), "an http:// or https:// URL with a host, such as https://events.example.edu"),
     "notification_url": (lambda url: url == "" or _web_url(url), "an http:// or https:// URL with a host"),

@@ -118,7 +118,10 @@ def serve_once(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedPr
          "setting 'log_level' from LIVEEVENTS_LOG_LEVEL: 'loud' is not allowed: one of critical, error, warning, info, debug"),
         ((), {"LIVEEVENTS_DATABASE_URL": "mysql://db.example.edu/events"},
          "setting 'database_url' from LIVEEVENTS_DATABASE_URL: 'mysql://db.example.edu/events' is not allowed: "
-         "empty (SQLite in the data dir) or a postgresql://user@host/database URL"),
+         "empty (SQLite in the data dir), sqlite:///relative/file, sqlite:////absolute/file or a postgresql://user@host/database URL"),
+        ((), {"LIVEEVENTS_DATABASE_URL": "sqlite://events.db"},
+         "setting 'database_url' from LIVEEVENTS_DATABASE_URL: 'sqlite://events.db' is not allowed: "
+         "empty (SQLite in the data dir), sqlite:///relative/file, sqlite:////absolute/file or a postgresql://user@host/database URL"),
         (("--port", "70000"), {}, "setting 'port' from --port: 70000 is not allowed: a TCP port from 0 to 65535 (0: any free port)"),
         ((), {"LIVEEVENTS_RETENTION_DAYS": "-1"}, "setting 'retention_days' from LIVEEVENTS_RETENTION_DAYS: '-1' is not allowed: a number greater than 0"),
         ((), {"LIVEEVENTS_SIGNING_THREADS": "-2"}, "setting 'signing_threads' from LIVEEVENTS_SIGNING_THREADS: '-2' is not allowed: a number 0 or greater"),
