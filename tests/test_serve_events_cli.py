@@ -102,3 +102,17 @@ def test_show_blanks_access_tokens(served: ServedInstance) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["record"]["attributes"]["referrer"] == "https://canvas.example.edu/courses/417?access_token=[FILTERED]"
     assert "CliSecretToken" not in result.output
+
+
+def test_show_raw_prints_the_record_as_received(served: ServedInstance) -> None:
+    record = canvas_record(13, event_name="asset_accessed")
+    record["attributes"]["referrer"] = "https://canvas.example.edu/courses/418?access_token=9~RawWanted"
+    answer = httpx.post(served.url + "/api/v1/events", content=orjson.dumps(record), headers=served.ingest_headers() | {"Content-Type": "application/json"})
+    sequence = answer.json()["results"][0]["sequence_number"]
+    result = run(served, "show", "--raw", sequence)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["record"]["attributes"]["referrer"] == "https://canvas.example.edu/courses/418?access_token=9~RawWanted"
+    tailed = run(served, "tail", "-n", "1", "--json", "--raw")
+    assert json.loads(tailed.output)["record"]["attributes"]["referrer"] == "https://canvas.example.edu/courses/418?access_token=9~RawWanted"
+    filtered = run(served, "tail", "-n", "1", "--json")
+    assert "9~RawWanted" not in filtered.output and "access_token=[FILTERED]" in filtered.output

@@ -41,6 +41,15 @@ def count(api: ApiClient, names: tuple[str, ...]) -> None:
     click.echo(f"records rejected (quarantined): {stats['records_rejected']}")
 
 
+raw_option = click.option(
+    "--raw", is_flag=True, help="Records exactly as received: access tokens are not filtered (they are by default)."
+)
+
+
+def _raw_param(raw: bool) -> str | None:
+    return "true" if raw else None
+
+
 def _line(event: dict[str, Any]) -> str:
     return f"{event['sequence_number']:>10}  {event['event_time']}  {event['event_name']:<32}  {event['partition_key']}"
 
@@ -50,20 +59,21 @@ def _line(event: dict[str, Any]) -> str:
 @click.option("--name", "names", multiple=True, help="Only these event names (repeatable).")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new events as they arrive.")
 @click.option("--json", "as_json", is_flag=True, help="Print each event as one JSON line (with the record).")
+@raw_option
 @click.pass_obj
-def tail(api: ApiClient, lines: int, names: tuple[str, ...], follow: bool, as_json: bool) -> None:
+def tail(api: ApiClient, lines: int, names: tuple[str, ...], follow: bool, as_json: bool, raw: bool) -> None:
     """Show the newest events (sequence, event time, name, partition key)."""
 
     def emit(event: dict[str, Any]) -> None:
         click.echo(orjson.dumps(event).decode() if as_json else _line(event))
 
-    page = api.get("/api/v1/events", name=names, newest_first="true", limit=max(1, min(lines, 1000)))
+    page = api.get("/api/v1/events", name=names, newest_first="true", limit=max(1, min(lines, 1000)), raw=_raw_param(raw))
     newest = page["events"][: max(lines, 0)]
     for event in reversed(newest):
         emit(event)
     last = newest[0]["sequence_number"] if newest else str(api.get("/api/v1/stats")["last_sequence"])
     while follow:
-        page = api.get("/api/v1/events", name=names, after=last, limit=1000)
+        page = api.get("/api/v1/events", name=names, after=last, limit=1000, raw=_raw_param(raw))
         for event in page["events"]:
             emit(event)
             last = event["sequence_number"]
@@ -73,20 +83,23 @@ def tail(api: ApiClient, lines: int, names: tuple[str, ...], follow: bool, as_js
 
 @events.command()
 @click.argument("sequence", type=int)
+@raw_option
 @click.pass_obj
-def show(api: ApiClient, sequence: int) -> None:
-    """Print one event (its log entry and the record as received) as JSON."""
-    click.echo(orjson.dumps(api.get(f"/api/v1/events/{sequence}"), option=orjson.OPT_INDENT_2).decode())
+def show(api: ApiClient, sequence: int, raw: bool) -> None:
+    """Print one event (its log entry and the record, access tokens filtered unless --raw) as JSON."""
+    event = api.get(f"/api/v1/events/{sequence}", raw=_raw_param(raw))
+    click.echo(orjson.dumps(event, option=orjson.OPT_INDENT_2).decode())
 
 
 @events.command()
 @click.option("--limit", default=20, show_default=True, help="How many records.")
 @click.option("--after", default=None, help="Cursor: records with an id greater than this.")
 @click.option("--json", "as_json", is_flag=True, help="Print each record as one JSON line (with its bytes).")
+@raw_option
 @click.pass_obj
-def quarantine(api: ApiClient, limit: int, after: str | None, as_json: bool) -> None:
+def quarantine(api: ApiClient, limit: int, after: str | None, as_json: bool, raw: bool) -> None:
     """List quarantined records with the reason each was rejected."""
-    page = api.get("/api/v1/quarantine", limit=max(1, min(limit, 1000)), after=after)
+    page = api.get("/api/v1/quarantine", limit=max(1, min(limit, 1000)), after=after, raw=_raw_param(raw))
     for record in page["records"]:
         if as_json:
             click.echo(orjson.dumps(record).decode())
