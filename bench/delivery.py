@@ -4,7 +4,9 @@ Starts ``liveevents serve`` on loopback (SQLite, durability on; or ``--store pos
 throw-away database on the local PostgreSQL server, created and dropped by the run) and a minimal HTTP/1.1
 receiver in its own process (asyncio protocol, keep-alive, answers 200, notes the arrival time
 and the JWT payload of each request; the payloads are decoded after the run so the receiver
-stays cheap).  Producers put realistic raw Canvas records with boto3 ``put_records``.
+stays cheap).  Producers put realistic raw Canvas records (``support/records.py``: the weighted
+mix of event types, ~1.3 KB) with boto3 ``put_records``; a delivery is told apart by its JWT ``jti``,
+the event's id.
 
 * **Throughput**: ``--events`` records put as fast as the producers can; deliveries per second
   from the first put to the last arrival, with 1 and with 5 HTTPS subscriptions (raw JWT,
@@ -27,7 +29,6 @@ import asyncio
 import base64
 import multiprocessing
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -42,16 +43,15 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import orjson
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from support.records import MIX, realistic_records
+from support.served import ServedInstance, free_port
 
-from liveevents.canvas.message import canvas_message  # noqa: E402
-from liveevents.canvas.record import parse_record  # noqa: E402
-from liveevents.delivery.keys import KeyStore  # noqa: E402
-from liveevents.delivery.signing import jwt_claims, signing_rate  # noqa: E402
-from tests.helpers.records import canvas_record  # noqa: E402
-from tests.helpers.service import ServedInstance, free_port  # noqa: E402
+from liveevents.canvas.message import canvas_message
+from liveevents.canvas.record import decode_record
+from liveevents.delivery.keys import KeyStore
+from liveevents.delivery.signing import jwt_claims, signing_rate
 
-EVENT_TYPES = ["asset_accessed", "grade_change", "submission_created", "logged_in", "discussion_entry_created", "wiki_page_updated"]
+EVENT_TYPES = [kind.name for kind in MIX]
 
 
 # -- the receiver (own process) ------------------------------------------------------------------
@@ -134,9 +134,10 @@ class Receiver:
         self._process.join(5)
 
 
-def _marker(payload_part: bytes) -> str:
+def _event_id(payload_part: bytes) -> str:
+    """The JWT's ``jti``: the id of the event it carries."""
     claims = orjson.loads(base64.urlsafe_b64decode(payload_part + b"=" * (-len(payload_part) % 4)))
-    return claims["body"]["marker"]
+    return claims["jti"]
 
 
 # -- the producer side ---------------------------------------------------------------------------
@@ -146,7 +147,7 @@ class Run:
     def __init__(self, service: ServedInstance, receiver: Receiver) -> None:
         self.service = service
         self.receiver = receiver
-        self.next_marker = 0
+        self.next_seed = 0
 
     def subscribe(self, count: int) -> list[str]:
         ids = []
@@ -165,11 +166,12 @@ class Run:
             httpx.delete(f"{self.service.url}/api/v1/subscriptions/{subscription_id}", headers=self.service.admin_headers()).raise_for_status()
 
     def batches(self, events: int, size: int) -> list[list[dict[str, object]]]:
-        records = []
-        for _ in range(events):
-            record = canvas_record(self.next_marker, body_size=self.next_marker % 300)
-            records.append({"Data": orjson.dumps(record), "PartitionKey": record["attributes"]["user_id"]})
-            self.next_marker += 1
+        """Fresh realistic records (a new seed per call, so every event id of the run is new)."""
+        self.next_seed += 1
+        records = [
+            {"Data": orjson.dumps(record), "PartitionKey": record["attributes"]["user_id"]}
+            for record in realistic_records(events, seed=self.next_seed)
+        ]
         return [records[start : start + size] for start in range(0, len(records), size)]
 
     def throughput(self, subscriptions: int, events: int, producers: int = 2) -> tuple[float, float]:
@@ -209,21 +211,21 @@ class Run:
                 time.sleep(delay)
             moment = time.time()
             for record in batch:
-                sent_at[orjson.loads(record["Data"])["body"]["marker"]] = moment  # type: ignore[arg-type]
+                sent_at[decode_record(record["Data"]).event_id] = moment  # type: ignore[arg-type]
             client.put_records(StreamName="live-events", Records=batch)
         expected = len(sent_at) * subscriptions
         self.receiver.wait_for(expected, timeout=120)
         arrivals = self.receiver.take()
         self.unsubscribe(ids)
-        seen = Counter((path, _marker(part)) for _, path, part in arrivals)
-        latencies = sorted((arrival - sent_at[_marker(part)]) * 1000 for arrival, _, part in arrivals)
+        seen = Counter((path, _event_id(part)) for _, path, part in arrivals)
+        latencies = sorted((arrival - sent_at[_event_id(part)]) * 1000 for arrival, _, part in arrivals)
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
         return statistics.median(latencies), p99, latencies[-1], sum(count - 1 for count in seen.values())
 
 
 def ceiling(data_dir: Path) -> float:
     """RS256 signatures/s of the service's current key, one thread, for a typical message."""
-    event = parse_record(canvas_record(1, body_size=150))
+    event = decode_record(orjson.dumps(realistic_records(1)[0]))
     claims = jwt_claims(canvas_message(event), issuer="http://127.0.0.1", event_id=event.event_id, issued_at=int(time.time()))
     return signing_rate(KeyStore(data_dir / "keys").keys().current, claims, seconds=3.0)
 

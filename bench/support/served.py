@@ -23,12 +23,12 @@ import boto3
 import httpx
 from botocore.config import Config
 
-__all__ = ["ServedInstance"]
+__all__ = ["ServedInstance", "free_port"]
 
 REGION = "us-east-1"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -37,6 +37,7 @@ def _free_port() -> int:
 @dataclass
 class ServedInstance:
     url: str
+    data_dir: Path
     process: subprocess.Popen[bytes]
     secrets: dict[str, str]
 
@@ -44,7 +45,7 @@ class ServedInstance:
     def start(cls, data_dir: Path, *, env: Mapping[str, str] | None = None, timeout: float = 30.0) -> ServedInstance:
         """Start the service on a free loopback port and wait until it is healthy; its output
         goes to ``<data_dir>.log``."""
-        port = _free_port()
+        port = free_port()
         values = {
             "admin_token": secrets.token_urlsafe(24),
             "ingest_token": secrets.token_urlsafe(24),
@@ -58,7 +59,7 @@ class ServedInstance:
         command = [sys.executable, "-m", "liveevents.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)]
         with data_dir.with_name(data_dir.name + ".log").open("ab") as log:
             process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        instance = cls(f"http://127.0.0.1:{port}", process, values)
+        instance = cls(f"http://127.0.0.1:{port}", data_dir, process, values)
         try:
             instance._wait_until_healthy(timeout)
         except BaseException:
@@ -92,9 +93,12 @@ class ServedInstance:
             config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=60),
         )
 
+    def admin_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secrets['admin_token']}"}
+
     def admin_get(self, path: str) -> Any:
         """GET a management API path (``/api/v1/...``) with the admin token; the JSON answer."""
-        response = httpx.get(self.url + path, headers={"Authorization": f"Bearer {self.secrets['admin_token']}"}, timeout=30)
+        response = httpx.get(self.url + path, headers=self.admin_headers(), timeout=30)
         response.raise_for_status()
         return response.json()
 
