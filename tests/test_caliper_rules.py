@@ -294,15 +294,17 @@ def test_asset_accessed_object_per_asset_type(asset_type: str, subtype: str | No
 
 
 @pytest.mark.parametrize(
-    ("name", "body", "field"),
-    [("grade_change", {"grade": "A"}, "body.submission_id"), ("asset_accessed", {"asset_id": "1"}, "body.asset_type"),
-     ("wiki_page_updated", {"wiki_page_id": {"id": 1}}, "body.wiki_page_id")],
+    ("name", "body", "field", "shown"),
+    [("grade_change", {"grade": "A"}, "body.submission_id", "missing"),
+     ("grade_change", {"grade": "A", "submission_id": None}, "body.submission_id", "null"),
+     ("asset_accessed", {"asset_id": "1"}, "body.asset_type", "missing"),
+     ("wiki_page_updated", {"wiki_page_id": {"id": 1}}, "body.wiki_page_id", '{"id":1}')],
 )  # fmt: skip
-def test_an_event_missing_its_entity_id_is_rejected_by_name(name: str, body: dict[str, Any], field: str) -> None:
+def test_an_event_missing_its_entity_id_is_rejected_by_name(name: str, body: dict[str, Any], field: str, shown: str) -> None:
     with pytest.raises(RecordError) as raised:
         caliper_envelope(event(name, body))
     assert raised.value.field == field
-    assert field in str(raised.value)
+    assert str(raised.value).startswith(f"{field}: {shown}: ")
 
 
 @pytest.mark.parametrize(

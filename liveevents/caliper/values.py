@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from liveevents.caliper.vocabulary import CANVAS_EXTENSIONS, URN_PREFIX
-from liveevents.canvas.record import RecordError
+from liveevents.canvas.record import MISSING, RecordError
 from liveevents.timestamps import TimestampError, normalize_timestamp
 
 __all__ = ["ID_RULE", "NOT_IN_IRI", "USER_URN", "iri_safe", "canvas_extensions", "canvas_id", "optional_id", "optional_time", "required_id", "score", "section_urn", "urn"]
@@ -57,8 +57,8 @@ def optional_id(source: dict[str, Any], key: str, where: str = "body") -> str | 
 
 
 def required_id(body: dict[str, Any], key: str) -> str:
-    value = body.get(key)
-    if value is None:
+    value = body.get(key, MISSING)
+    if value is None or value is MISSING:
         raise RecordError("body." + key, value, "required (a Canvas id) to build the Caliper form of this event")
     return canvas_id(value, "body." + key)
 

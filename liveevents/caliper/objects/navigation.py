@@ -11,7 +11,7 @@ from typing import Any
 from liveevents.caliper.shapes import Body, Entity
 from liveevents.caliper.values import iri_safe, required_id
 from liveevents.caliper.vocabulary import CANVAS_EXTENSIONS, URN_PREFIX
-from liveevents.canvas.record import RecordError
+from liveevents.canvas.record import MISSING, RecordError
 
 __all__ = ["asset_object"]
 
@@ -48,7 +48,7 @@ _ASSET_TYPE_RULE = "required: the type of the asset accessed, such as 'wiki_page
 
 def asset_object(body: Body, metadata: Body, actor: Entity, app: Entity) -> Entity:
     get = body.get
-    asset_type = get("asset_type")
+    asset_type = get("asset_type", MISSING)
     if type(asset_type) is not str:
         raise RecordError("body.asset_type", asset_type, _ASSET_TYPE_RULE)
     prefix, caliper_type = _ASSET_KINDS[asset_type]
