@@ -290,3 +290,28 @@ def test_retrying_a_delivery_with_nothing_to_send_says_why(make_store: Callable[
         assert str(refused.value) == f"delivery {expired.id} has nothing to send (retention: purged by retention before it was delivered)"
 
     run(check, make_store)
+
+
+def test_the_latency_histogram_adds_up_over_commits_and_goes_with_its_subscription(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
+        state = DeliveryState(store)
+        kept, dropped = await state.create(webhook("kept")), await state.create(webhook("dropped"))
+        await state.lease_cycle(NODE, LEASE_MS)
+        for seconds in ((0.004, 0.02), (0.02, 0.3, 90_000.0)):
+            progress, other = Progress(delivered=len(seconds)), Progress(delivered=1)
+            for value in seconds:
+                progress.latency.add(value)
+            other.latency.add(1.0)
+            assert await state.commit(NODE, {kept.id: progress, dropped.id: other}) == set()
+        await state.delete(dropped.id)
+
+        [stats] = await state.stats()
+        histogram = stats.latency
+        assert (stats.id, histogram.count) == (kept.id, 5)
+        assert histogram.sum_seconds == pytest.approx(90_000.344)
+        cumulative = dict(histogram.cumulative)
+        assert (cumulative[0.005], cumulative[0.025], cumulative[0.25], cumulative[0.5], cumulative[86400.0]) == (1, 3, 3, 4, 4)
+        assert (histogram.quantile(0.5), histogram.quantile(0.8), histogram.quantile(0.99)) == (0.025, 0.5, None)
+        assert await state.latency() == {kept.id: histogram}
+
+    run(check, make_store)

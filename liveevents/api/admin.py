@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from liveevents.api.auth import require_admin
 from liveevents.api.redaction import redact_bytes, redact_json, redact_text
 from liveevents.api.runtime import Runtime, get_runtime
+from liveevents.delivery.latency import LatencyHistogram
 from liveevents.delivery.state import DeliveryState
 from liveevents.store.base import QuarantinedRecord, StoredEvent
 from liveevents.timestamps import normalize_timestamp
@@ -36,6 +37,38 @@ RawQuery = Annotated[
 ]
 
 
+class LatencyBucket(BaseModel):
+    le_seconds: float = Field(description="the bucket's upper bound")
+    count: int = Field(description="deliveries that took at most le_seconds (cumulative, as Prometheus' le buckets)")
+
+
+class DeliveryLatency(BaseModel):
+    """From the event's arrival in the log to its delivery (a first attempt or a retry; replays are
+    not measured), over the subscription's life, every node included.  The same buckets as
+    ``liveevents_delivery_latency_seconds`` in ``/metrics`` (which counts one process since its start)."""
+
+    count: int = Field(description="deliveries measured (the +Inf bucket)")
+    sum_seconds: float = Field(description="their summed latency: sum_seconds / count is the mean")
+    p50_seconds: float | None = Field(
+        description="half the deliveries took at most this long: the upper bound of the bucket holding the median "
+        "(null when none was measured, or above the last bound)"
+    )
+    p90_seconds: float | None = Field(description="90 % took at most this long (a bucket bound, as p50_seconds)")
+    p99_seconds: float | None = Field(description="99 % took at most this long (a bucket bound, as p50_seconds)")
+    buckets: list[LatencyBucket] = Field(description="every finite bucket, ascending; deliveries above the last are count minus its count")
+
+    @classmethod
+    def of(cls, histogram: LatencyHistogram) -> DeliveryLatency:
+        return cls(
+            count=histogram.count,
+            sum_seconds=histogram.sum_seconds,
+            p50_seconds=histogram.quantile(0.5),
+            p90_seconds=histogram.quantile(0.9),
+            p99_seconds=histogram.quantile(0.99),
+            buckets=[LatencyBucket(le_seconds=bound, count=count) for bound, count in histogram.cumulative],
+        )
+
+
 class SubscriptionStats(BaseModel):
     id: str
     name: str
@@ -45,6 +78,7 @@ class SubscriptionStats(BaseModel):
     retrying: int = Field(description="deliveries waiting for a retry")
     backlog: int = Field(description="matching events stored and not yet handed to the destination")
     cursor: int = Field(description="every matching event up to this sequence number is delivered or waiting for a retry")
+    latency: DeliveryLatency
 
 
 class Stats(BaseModel):
@@ -106,7 +140,10 @@ async def stats(runtime: RuntimeDep) -> Stats:
         **asdict(counts),
         streams=[stream.name for stream in streams],
         retention_days=runtime.settings.retention_days,
-        subscriptions=[SubscriptionStats(**asdict(stats)) for stats in await DeliveryState(runtime.store).stats()],
+        subscriptions=[
+            SubscriptionStats(**_copied(SubscriptionStats, stats, "latency"), latency=DeliveryLatency.of(stats.latency))
+            for stats in await DeliveryState(runtime.store).stats()
+        ],
     )
 
 

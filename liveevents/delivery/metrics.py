@@ -11,10 +11,9 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-__all__ = ["DeliveryMetrics", "SubscriptionMetrics"]
+from liveevents.delivery.latency import LATENCY_BUCKETS
 
-# From a loopback webhook (milliseconds) to an event retried after a day-long outage.
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 6 * 3600, 86400)
+__all__ = ["DeliveryMetrics", "SubscriptionMetrics"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ from typing import Any, Literal
 import orjson
 
 from liveevents.canvas.record import decode_record
+from liveevents.delivery.latency import LatencyHistogram, LatencyTally
 from liveevents.delivery.outcome import Delivered, Failed, Outcome
 from liveevents.delivery.payload import Payload
 from liveevents.delivery.policy import Health
@@ -188,6 +189,7 @@ class SubscriptionStats:
     retrying: int  # pending deliveries
     backlog: int  # matching events after the cursor (not yet handed to the destination)
     cursor: int
+    latency: LatencyHistogram
 
 
 # -- what workers record ----------------------------------------------------------------------
@@ -242,6 +244,7 @@ class Progress:
     cursor: int | None = None
     delivered: int = 0
     failed: int = 0
+    latency: LatencyTally = field(default_factory=LatencyTally)  # of the delivered ones
     health: Health | None = None
     failures: list[FirstFailure] = field(default_factory=list)
     retries: list[RetryResult] = field(default_factory=list)
@@ -251,7 +254,7 @@ class Progress:
     @property
     def empty(self) -> bool:
         return (
-            self.cursor is None and not self.delivered and not self.failed and self.health is None
+            self.cursor is None and not self.delivered and not self.failed and not self.latency and self.health is None
             and not self.failures and not self.retries and not self.replays and self.deactivate is None
         )
 
@@ -260,6 +263,7 @@ class Progress:
             self.cursor = later.cursor
         self.delivered += later.delivered
         self.failed += later.failed
+        self.latency.merge(later.latency)
         if later.health is not None:
             self.health = later.health
         self.failures.extend(later.failures)
@@ -292,6 +296,11 @@ class DeliveryState:
             "INSERT INTO deliveries (subscription_id, seq, event_id, event_name, origin, state, attempts, received_at, "
             "first_attempt_at, last_attempt_at, next_attempt_at, last_status, last_error, last_detail, body, content_type, partition_key) "
             f"VALUES ({', '.join([p] * 17)}) RETURNING id"
+        )
+        self._add_latency = (
+            f"INSERT INTO delivery_latency (subscription_id, le_ms, deliveries, total_us) VALUES ({p}, {p}, {p}, {p}) "
+            "ON CONFLICT (subscription_id, le_ms) DO UPDATE SET deliveries = delivery_latency.deliveries + excluded.deliveries, "
+            "total_us = delivery_latency.total_us + excluded.total_us"
         )
         self._insert_attempt = (
             "INSERT INTO delivery_attempts (delivery_id, subscription_id, attempt, at, status, error, detail, elapsed_ms) "
@@ -350,7 +359,7 @@ class DeliveryState:
         p = self._p
 
         def delete(connection: Any) -> bool:
-            for table in ("delivery_attempts", "deliveries", "replays"):
+            for table in ("delivery_attempts", "deliveries", "replays", "delivery_latency"):
                 connection.execute(f"DELETE FROM {table} WHERE subscription_id = {p}", (subscription_id,))
             return connection.execute(f"DELETE FROM subscriptions WHERE id = {p}", (subscription_id,)).rowcount > 0
 
@@ -443,6 +452,8 @@ class DeliveryState:
                 if not changed:
                     lost.add(subscription_id)
                     continue
+                for bucket, deliveries, total_us in progress.latency:
+                    connection.execute(self._add_latency, (subscription_id, bucket, deliveries, total_us))
                 for failure in progress.failures:
                     self._insert_failure(connection, subscription_id, failure)
                 for result in progress.retries:
@@ -575,13 +586,23 @@ class DeliveryState:
         (count,) = await self.store.read(lambda connection: connection.execute(query, (cursor, *names)).fetchone())
         return count
 
+    async def latency(self) -> dict[str, LatencyHistogram]:
+        """Every subscription's delivery latency histogram (none yet: absent)."""
+        query = "SELECT subscription_id, le_ms, deliveries, total_us FROM delivery_latency"
+        rows: dict[str, list[tuple[int, int, int]]] = {}
+        for subscription_id, bucket, deliveries, total_us in await self.store.read(lambda connection: connection.execute(query).fetchall()):
+            rows.setdefault(subscription_id, []).append((bucket, deliveries, total_us))
+        return {subscription_id: LatencyHistogram.of(buckets) for subscription_id, buckets in rows.items()}
+
     async def stats(self) -> list[SubscriptionStats]:
         records = await self.subscriptions()
         pending = await self.pending_counts()
+        latency = await self.latency()
         return [
             SubscriptionStats(
                 record.id, record.subscription.name, record.subscription.active, record.delivered, record.failed,
                 pending.get(record.id, 0), await self.backlog(record.subscription, record.cursor), record.cursor,
+                latency.get(record.id) or LatencyHistogram.of(()),
             )
             for record in records
         ]

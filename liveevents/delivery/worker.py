@@ -351,7 +351,9 @@ class SubscriptionWorker:
         self._progress.delivered += 1
         self._metrics.delivered.inc()
         if received_at is not None:
-            self._metrics.latency.observe(max(0.0, now - received_at))
+            latency = max(0.0, now - received_at)
+            self._metrics.latency.observe(latency)
+            self._progress.latency.add(latency)
         if self._failures_in_row:
             self._failures_in_row = 0
             if not self._flowing.is_set():

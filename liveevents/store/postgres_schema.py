@@ -130,4 +130,15 @@ MIGRATIONS: list[str] = [
     INSERT INTO log_counts (log, stream, event_name, records)
         SELECT 'quarantine', '', '', count(*) FROM quarantine;
     """,
+    # 4: the delivery latency histogram of each subscription, store-wide (GET /api/v1/stats):
+    # the ledger adds every commit's deliveries to their bucket.
+    """
+    CREATE TABLE delivery_latency (
+        subscription_id text NOT NULL,
+        le_ms           bigint NOT NULL,        -- the bucket's upper bound in ms (delivery.latency); 0: above the last one
+        deliveries      bigint NOT NULL,
+        total_us        bigint NOT NULL,        -- their summed latency in microseconds
+        PRIMARY KEY (subscription_id, le_ms)
+    );
+    """,
 ]

@@ -132,4 +132,15 @@ MIGRATIONS: list[str] = [
     INSERT INTO log_counts (log, stream, event_name, records)
         SELECT 'quarantine', '', '', count(*) FROM quarantine;
     """,
+    # 4: the delivery latency histogram of each subscription, store-wide (GET /api/v1/stats):
+    # the ledger adds every commit's deliveries to their bucket.
+    """
+    CREATE TABLE delivery_latency (
+        subscription_id TEXT NOT NULL,
+        le_ms           INTEGER NOT NULL,        -- the bucket's upper bound in ms (delivery.latency); 0: above the last one
+        deliveries      INTEGER NOT NULL,
+        total_us        INTEGER NOT NULL,        -- their summed latency in microseconds
+        PRIMARY KEY (subscription_id, le_ms)
+    );
+    """,
 ]
