@@ -245,34 +245,56 @@ def canvas_event(name: str, user_id: str) -> object:
     return event(name, data=orjson.dumps(record))
 
 
-def test_events_an_inactive_subscription_missed_become_failed_deliveries_before_retention_purges_them(
+def _retention_detail(record: object) -> str:
+    return f"purged by retention (retention_days = 14) before {record.subscription.name} had it"  # type: ignore[attr-defined]
+
+
+def test_events_a_subscription_has_not_had_become_failed_deliveries_before_retention_purges_them(
     make_store: Callable[..., Store],
 ) -> None:
     async def check(store: Store) -> None:
         state = DeliveryState(store)
         await store.append([event("logged_in")])  # 1: before the subscriptions
         paused = await state.create(webhook("paused", active=False))
-        running = await state.create(webhook("running"))
+        behind = await state.create(webhook("behind"))
         await store.append([canvas_event("logged_in", "7001"), canvas_event("asset_accessed", "7002"), canvas_event("grade_change", "7003")])
+        caught_up = await state.create(webhook("caught-up"))
         old_enough = now_ms() + 1
         await asyncio.sleep(0.01)
         await store.append([canvas_event("logged_in", "7004")])  # 5: younger than the limit
-        detail = "purged by retention (retention_days = 14) before it was delivered"
 
-        assert await state.expire_undelivered(old_enough, detail=detail, chunk=1) == {paused.id: 2}
-        listed = await state.deliveries(paused.id, state=None, after=0, limit=10)
-        assert [(d.sequence, d.event_name, d.state, d.attempts, d.last_error, d.last_detail) for d in listed] == [
-            (2, "logged_in", "failed", 0, "retention", detail),
-            (4, "grade_change", "failed", 0, "retention", detail),
-        ]
-        assert [d.event_id for d in listed] == [decode_record(e.data).event_id for e in await store.read_events(after=0, limit=10) if e.sequence in (2, 4)]
-        after = await state.get(paused.id)
-        assert after is not None and (after.cursor, after.failed) == (4, 2)
-        # Counted once; active subscriptions are left to their workers; younger events wait.
-        assert await state.expire_undelivered(old_enough, detail=detail) == {}
-        unchanged = await state.get(running.id)
-        assert unchanged is not None and (unchanged.cursor, unchanged.failed) == (1, 0)
-        assert await state.deliveries(running.id, state=None, after=0, limit=10) == []
+        expired = await state.expire_undelivered(old_enough, detail=_retention_detail, chunk=1)
+        assert [(record.id, count) for record, count in expired] == [(paused.id, 2), (behind.id, 2)]
+        stored_ids = {e.sequence: decode_record(e.data).event_id for e in await store.read_events(after=0, limit=10) if e.sequence in (2, 4)}
+        for subscription in (paused, behind):
+            listed = await state.deliveries(subscription.id, state=None, after=0, limit=10)
+            detail = f"purged by retention (retention_days = 14) before {subscription.subscription.name} had it"
+            assert [(d.sequence, d.event_id, d.event_name, d.state, d.attempts, d.last_error, d.last_detail) for d in listed] == [
+                (2, stored_ids[2], "logged_in", "failed", 0, "retention", detail),
+                (4, stored_ids[4], "grade_change", "failed", 0, "retention", detail),
+            ]
+            after = await state.get(subscription.id)
+            assert after is not None and (after.cursor, after.failed) == (4, 2)
+        # Counted once; a subscription past the limit is left alone; younger events wait.
+        assert await state.expire_undelivered(old_enough, detail=_retention_detail) == []
+        unchanged = await state.get(caught_up.id)
+        assert unchanged is not None and (unchanged.cursor, unchanged.failed) == (4, 0)
+        assert await state.deliveries(caught_up.id, state=None, after=0, limit=10) == []
+
+    run(check, make_store)
+
+
+def test_a_worker_commit_never_moves_a_cursor_back_that_retention_moved_on(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
+        state = DeliveryState(store)
+        record = await state.create(webhook())
+        await state.lease_cycle(NODE, LEASE_MS)
+        await store.append([canvas_event("logged_in", str(7000 + n)) for n in range(1, 6)])
+        await state.expire_undelivered(now_ms() + 1, detail=_retention_detail)
+        # The worker had events 1 and 2 in hand when retention reported them; it delivered them.
+        assert await state.commit(NODE, {record.id: Progress(cursor=2, delivered=2)}) == set()
+        stored = await state.get(record.id)
+        assert stored is not None and (stored.cursor, stored.delivered, stored.failed) == (5, 2, 5)
 
     run(check, make_store)
 
@@ -283,7 +305,7 @@ def test_retrying_a_delivery_with_nothing_to_send_says_why(make_store: Callable[
         subscriptions = Subscriptions(state, allow_http=False, changed=lambda *args, **kwargs: None)
         paused = await state.create(webhook("paused", active=False))
         await store.append([canvas_event("logged_in", "7001")])
-        await state.expire_undelivered(now_ms() + 1, detail="purged by retention before it was delivered")
+        await state.expire_undelivered(now_ms() + 1, detail=lambda record: "purged by retention before it was delivered")
         [expired] = await state.deliveries(paused.id, state=None, after=0, limit=10)
         with pytest.raises(NothingToSend) as refused:
             await subscriptions.retry(paused.id, expired.id)

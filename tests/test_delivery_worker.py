@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from liveevents.delivery.service import DeliveryService
 from liveevents.delivery.state import SubscriptionRecord
 from liveevents.delivery.subscription import SubscriptionError
 from liveevents.store.base import NewEvent, StoreError
+from liveevents.store.retention import purge_periodically
 from liveevents.store.sqlite import SQLiteStore
 from tests.receivers.consumers import Collector
 from tests.receivers.events import logged_in
@@ -313,25 +315,67 @@ def test_keys_rotate_when_due(tmp_path: Path) -> None:
 
 def test_retention_never_drops_what_an_inactive_subscription_missed_unreported(tmp_path: Path, server: LoopbackServer, caplog: pytest.LogCaptureFixture) -> None:
     """Events waiting for a deactivated subscription that reach the end of retention are
-    listed as failed deliveries and logged; the reactivated subscription goes on after them."""
+    listed as failed deliveries and logged before the purge deletes them; the reactivated
+    subscription goes on after them."""
 
     async def main() -> None:
-        # A retention of 1.5 s, checked every 0.2 s (events are reported up to 0.4 s early).
-        async with service(tmp_path, retention_days=1.5 / 86400, purge_interval_seconds=0.2) as harness:
-            subscription = await harness.subscribe(server.url("/ok"))
-            await harness.service.subscriptions.set_active(subscription.id, False)
-            await harness.put(logged_in(1), logged_in(2))
-            await harness.until(lambda: _failed(harness, subscription.id, 2), timeout=10)
-            listed = await harness.service.subscriptions.deliveries(subscription.id, state="failed", after=0, limit=10)
-            assert [(d.event_id, d.last_error) for d in listed] == [(parse_record(logged_in(n)).event_id, "retention") for n in (1, 2)]
-            await harness.put(logged_in(3))
-            await harness.service.subscriptions.set_active(subscription.id, True)
-            await harness.until(lambda: _delivered(harness, subscription.id, 1))
+        retention = timedelta(seconds=1.5)
+        async with service(tmp_path, retention_days=retention / timedelta(days=1), purge_interval_seconds=0.2) as harness:
+            purging = asyncio.create_task(purge_periodically(harness.store, retention, 0.2))
+            try:
+                subscription = await harness.subscribe(server.url("/ok"))
+                await harness.service.subscriptions.set_active(subscription.id, False)
+                await harness.put(logged_in(1), logged_in(2))
+                await harness.until(lambda: _failed(harness, subscription.id, 2), timeout=10)
+                assert (await harness.store.stats()).events_stored == 0  # purged once reported
+                listed = await harness.service.subscriptions.deliveries(subscription.id, state="failed", after=0, limit=10)
+                assert [(d.event_id, d.last_error) for d in listed] == [(parse_record(logged_in(n)).event_id, "retention") for n in (1, 2)]
+                await harness.put(logged_in(3))
+                await harness.service.subscriptions.set_active(subscription.id, True)
+                await harness.until(lambda: _delivered(harness, subscription.id, 1))
+            finally:
+                purging.cancel()
 
     with caplog.at_level(logging.WARNING, logger="liveevents.delivery"):
         asyncio.run(main())
     assert [request.headers["webhook-id"] for request in server.received("/ok")] == [parse_record(logged_in(3)).event_id]
-    assert any("2 of its events will be purged from the log undelivered" in message for message in caplog.messages)
+    assert any("is inactive and 2 of its events will be purged from the log undelivered" in message for message in caplog.messages)
+
+
+def test_retention_reports_what_an_active_subscription_behind_its_failing_destination_has_not_had(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """An active subscription paused by a failing destination (new events wait in the log)
+    loses to retention what it has not had: listed as failed deliveries, none silently gone;
+    its pending retry keeps its bytes, and delivery goes on once the destination is back."""
+    failing = {"on": True}
+    destination = LoopbackServer({"/hook": lambda request: Reply(503 if failing["on"] else 200)})
+
+    async def main() -> None:
+        retention = timedelta(seconds=1.5)
+        settings = {"retention_days": retention / timedelta(days=1), "pause_after_failures": 1, "probe_seconds": 60.0, "retry_schedule_seconds": (0.3,) * 20}
+        async with service(tmp_path, **settings) as harness:
+            purging = asyncio.create_task(purge_periodically(harness.store, retention, 0.2))
+            try:
+                subscription = await harness.subscribe(destination.url("/hook"))
+                await asyncio.sleep(0.3)  # the worker runs
+                await harness.put(logged_in(1))
+                await harness.until(lambda: destination.received("/hook"))  # refused: retried from its stored bytes
+                await harness.put(logged_in(2), logged_in(3), logged_in(4))  # wait in the log: delivery is paused
+                await harness.until(lambda: _failed(harness, subscription.id, 3), timeout=10)
+                failed = await harness.service.subscriptions.deliveries(subscription.id, state="failed", after=0, limit=10)
+                assert [(d.event_id, d.last_error) for d in failed] == [(parse_record(logged_in(n)).event_id, "retention") for n in (2, 3, 4)]
+                assert failed[0].last_detail.endswith("before it was delivered: the subscription's delivery was further behind than that")
+                failing["on"] = False
+                await harness.until(lambda: _delivered(harness, subscription.id, 1))
+                await harness.put(logged_in(5))
+                await harness.until(lambda: _delivered(harness, subscription.id, 2))
+            finally:
+                purging.cancel()
+
+    with destination, caplog.at_level(logging.WARNING, logger="liveevents.delivery"):
+        asyncio.run(main())
+    delivered = {request.headers["webhook-id"] for request in destination.received("/hook")}
+    assert delivered == {parse_record(logged_in(n)).event_id for n in (1, 5)}
+    assert any("is behind and 3 of its events will be purged from the log undelivered" in message for message in caplog.messages)
 
 
 async def _failed(harness: Harness, subscription_id: str, count: int) -> bool:

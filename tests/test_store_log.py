@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from liveevents.config import ConfigError, Settings
-from liveevents.store.base import NewEvent, Rejection, StoreClosed, StoreOverloaded, StreamExists
+from liveevents.store.base import NewEvent, Rejection, StoreClosed, StoreError, StoreOverloaded, StreamExists
 from liveevents.store.factory import store_from_settings
 from liveevents.store.sqlite import DATABASE_FILE, SQLiteStore
 from tests.helpers.postgres import postgres_schema_url
@@ -110,6 +110,28 @@ def test_purge_keeps_what_is_younger_than_the_cutoff(make_store: Callable[..., S
         assert await store.purge(datetime.now(timezone.utc) - timedelta(days=1)) == (2, 1)
         assert [stored.sequence for stored in await store.read_events()] == [3]
         assert await store.read_quarantine() == []
+
+    run(check, make_store)
+
+
+def test_purge_awaits_its_hooks_with_the_cutoff_first_and_deletes_nothing_when_one_fails(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
+        await store.append([event("logged_in"), event("grade_change")])
+        seen: list[tuple[int, list[int]]] = []
+
+        async def record_first(cutoff_ms: int) -> None:
+            seen.append((cutoff_ms, [stored.sequence for stored in await store.read_events()]))
+
+        async def refuse(cutoff_ms: int) -> None:
+            raise ConnectionError("the notification database is away")
+
+        store.before_purge(record_first)
+        store.before_purge(refuse)
+        cutoff = datetime(2100, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
+        with pytest.raises(StoreError, match="the notification database is away"):
+            await store.purge(cutoff)
+        assert seen == [(4102542245678, [1, 2])]
+        assert [stored.sequence for stored in await store.read_events()] == [1, 2]
 
     run(check, make_store)
 

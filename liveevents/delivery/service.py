@@ -10,8 +10,9 @@ several nodes split the subscriptions, and a dead node's subscriptions move to t
 once its leases expire.
 
 Beside the lease cycle: the :class:`~liveevents.delivery.ledger.Ledger` (progress commits),
-and maintenance — key rotation when due, reporting the events inactive subscriptions lose to
-retention, and purging old delivery records.
+and maintenance — key rotation when due, and purging old delivery records.  The events a
+subscription has not had are reported before the log's retention purge deletes them, by a hook
+the purge calls (:meth:`DeliveryService._before_purge`).
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class DeliveryService:
         self.keys = KeyStore(settings.keys_path)
         self.node = settings.node_id or f"{socket.gethostname()}:{settings.port}"
         self.metrics = DeliveryMetrics(registry)
+        store.before_purge(self._before_purge)  # also where delivery is off: every node purges
         self.profiles = profiles_from(settings)
         self.subscriptions = Subscriptions(self.state, allow_http=settings.allow_http, changed=self.changed)
         try:
@@ -282,22 +284,23 @@ class DeliveryService:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _expire_undelivered(self, retention_cutoff_ms: int) -> None:
-        """Report, rather than let retention drop silently, the events inactive subscriptions
-        have not had: they become failed deliveries (``retention``).  Two purge intervals early,
-        since the log's purge runs on its own schedule and must not get there first."""
-        settings = self.settings
-        early_ms = int(2 * settings.purge_interval_seconds * 1000)
-        detail = (
-            f"purged from the log by retention (retention_days = {settings.retention_days:g}) before it was delivered: "
-            "the subscription was inactive"
-        )
-        for subscription_id, count in (await self.state.expire_undelivered(retention_cutoff_ms + early_ms, detail=detail)).items():
-            self.metrics.of(subscription_id).failed.inc(count)
+    async def _before_purge(self, cutoff_ms: int) -> None:
+        """The store's pre-purge hook: the events received before ``cutoff_ms`` that a
+        subscription has not had (it is inactive, or its delivery is that far behind) become
+        failed deliveries (``retention``) before the purge deletes them, so none goes unreported."""
+        retention = f"purged from the log by retention (retention_days = {self.settings.retention_days:g}) before it was delivered"
+
+        def detail(record: SubscriptionRecord) -> str:
+            if record.subscription.active:
+                return f"{retention}: the subscription's delivery was further behind than that"
+            return f"{retention}: the subscription was inactive"
+
+        for record, count in await self.state.expire_undelivered(cutoff_ms, detail=detail):
+            self.metrics.of(record.id).failed.inc(count)
             log.warning(
-                "retention: subscription %s is inactive and %d of its events will be purged from the log undelivered; "
-                "they are listed as failed deliveries (error 'retention') and a reactivation resumes after them",
-                subscription_id, count,
+                "retention: subscription %s is %s and %d of its events will be purged from the log undelivered; "
+                "they are listed as failed deliveries (error 'retention') and its delivery goes on after them",
+                record.id, "behind" if record.subscription.active else "inactive", count,
             )
 
     async def _maintenance(self) -> None:
@@ -308,9 +311,7 @@ class DeliveryService:
                 rotated = await asyncio.to_thread(self.keys.rotate_if_due, period)
                 if rotated is not None:
                     log.warning("signing keys rotated: kid %s signs now, kid %s is published as next", rotated.current.kid, rotated.next.kid)
-                retention_ms = int(settings.retention_days * 86_400_000)
-                await self._expire_undelivered(now_ms() - retention_ms)
-                purged = await self.state.purge(now_ms() - retention_ms)
+                purged = await self.state.purge(now_ms() - int(settings.retention_days * 86_400_000))
                 if purged:
                     log.info("retention: purged %d old delivery records", purged)
             except Exception as error:  # noqa: BLE001

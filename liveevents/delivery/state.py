@@ -29,7 +29,7 @@ Every write a worker makes about a subscription is guarded by its lease (``WHERE
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -429,12 +429,14 @@ class DeliveryState:
         """Make the workers' progress durable in one transaction; return the subscriptions
         whose lease this node no longer holds (their changes are dropped)."""
         p = self._p
+        # The cursor never moves back: retention may have moved it past what a worker still had in hand.
+        cursor = f"{'greatest' if self._postgres else 'max'}(coalesce({p}, cursor), cursor)"
         update = (
-            f"UPDATE subscriptions SET cursor = coalesce({p}, cursor), delivered = delivered + {p}, failed = failed + {p}, "
+            f"UPDATE subscriptions SET cursor = {cursor}, delivered = delivered + {p}, failed = failed + {p}, "
             f"health = coalesce({p}, health) WHERE id = {p} AND lease_owner = {p}"
         )
         deactivate = (
-            f"UPDATE subscriptions SET cursor = coalesce({p}, cursor), delivered = delivered + {p}, failed = failed + {p}, "
+            f"UPDATE subscriptions SET cursor = {cursor}, delivered = delivered + {p}, failed = failed + {p}, "
             f"health = coalesce({p}, health), active = 0, version = version + 1, updated_at = {p}, deactivated_at = {p}, "
             f"deactivated_reason = {p}, lease_owner = NULL, lease_until = 0 WHERE id = {p} AND lease_owner = {p}"
         )
@@ -641,41 +643,45 @@ class DeliveryState:
 
     # -- retention --------------------------------------------------------------------------------
 
-    async def expire_undelivered(self, received_before_ms: int, *, detail: str, chunk: int = 2_000) -> dict[str, int]:
-        """Before retention purges them from the log: the events an *inactive* subscription has
-        not had, received before ``received_before_ms``, become failed deliveries (error
-        ``retention``, nothing to send) and its cursor moves past them, so that none is dropped
-        unreported and a reactivation resumes after them.  How many, per subscription.
+    async def expire_undelivered(
+        self, received_before_ms: int, *, detail: Callable[[SubscriptionRecord], str], chunk: int = 2_000
+    ) -> list[tuple[SubscriptionRecord, int]]:
+        """Just before retention purges the events received before ``received_before_ms``: those
+        a subscription (inactive, or active and that far behind) has not had become failed
+        deliveries (error ``retention``, ``detail(record)``, nothing to send) and its cursor
+        moves past them, so that none is dropped unreported and delivery goes on after them.
+        How many, per subscription that had any.
 
-        Each chunk is one transaction guarded by the subscription being inactive with the cursor
-        read, so a concurrent activation wins (its worker delivers those events).
+        Each chunk is one transaction that holds the subscription row (PostgreSQL: ``FOR UPDATE``;
+        SQLite: the single writer) from reading the cursor to moving it, so a worker's commit
+        waits; a commit never moves a cursor back (:meth:`commit`).
         """
-        expired: dict[str, int] = {}
+        expired: list[tuple[SubscriptionRecord, int]] = []
         for record in await self.subscriptions():
-            if record.subscription.active:
-                continue
-            subscription_id, names, total = record.id, record.subscription.event_types, 0
-            while count := await self.store.write(
-                lambda connection: self._expire_chunk(connection, subscription_id, names, received_before_ms, detail, chunk)  # noqa: B023 - awaited at once
-            ):
-                total += max(count, 0)
+            total, reason = 0, detail(record)
+            while (count := await self.store.write(
+                lambda connection: self._expire_chunk(connection, record, received_before_ms, reason, chunk)  # noqa: B023 - awaited at once
+            )) is not None:
+                total += count
             if total:
-                expired[subscription_id] = total
+                expired.append((record, total))
         return expired
 
-    def _expire_chunk(self, connection: Any, subscription_id: str, names: Sequence[str], before_ms: int, detail: str, chunk: int) -> int:
-        """One chunk of :meth:`expire_undelivered`: the number of events made failed deliveries,
-        -1 when only the cursor moved, 0 when there is nothing (more) to do."""
+    def _expire_chunk(self, connection: Any, record: SubscriptionRecord, before_ms: int, detail: str, chunk: int) -> int | None:
+        """One chunk of :meth:`expire_undelivered`: how many events became failed deliveries (0
+        when only the cursor moved past events of other types), ``None`` when nothing is left."""
         p = self._p
-        row = connection.execute(f"SELECT cursor FROM subscriptions WHERE id = {p} AND active = 0", (subscription_id,)).fetchone()
-        if row is None:
-            return 0
+        names = record.subscription.event_types
+        lock = " FOR UPDATE" if self._postgres else ""
+        row = connection.execute(f"SELECT cursor FROM subscriptions WHERE id = {p}{lock}", (record.id,)).fetchone()
+        if row is None:  # deleted meanwhile
+            return None
         (cursor,) = row
         # received_at never decreases along seq: the expired events are the ones before the first kept one.
         kept = connection.execute(f"SELECT min(seq) FROM events WHERE seq > {p} AND received_at >= {p}", (cursor, before_ms)).fetchone()[0]
         end = (kept - 1) if kept is not None else connection.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
         if end <= cursor:
-            return 0
+            return None
         rows = connection.execute(
             f"SELECT seq, received_at, event_name, data FROM events WHERE seq > {p} AND seq <= {p} "
             f"AND event_name IN ({', '.join([p] * len(names))}) ORDER BY seq LIMIT {p}",
@@ -684,19 +690,19 @@ class DeliveryState:
         if len(rows) == chunk:
             end = rows[-1][0]
         moved = connection.execute(
-            f"UPDATE subscriptions SET cursor = {p}, failed = failed + {p} WHERE id = {p} AND active = 0 AND cursor = {p}",
-            (end, len(rows), subscription_id, cursor),
+            f"UPDATE subscriptions SET cursor = {p}, failed = failed + {p} WHERE id = {p} AND cursor = {p}",
+            (end, len(rows), record.id, cursor),
         ).rowcount
-        if not moved:  # activated meanwhile (PostgreSQL): its worker delivers them
+        if not moved:  # cannot happen while the row is held; read it again rather than skip anything
             return 0
         now = now_ms()
         outcome = Failed("retention", detail, retryable=False)
         for seq, received_at, event_name, data in rows:
             self._insert_failure(
-                connection, subscription_id,
+                connection, record.id,
                 FirstFailure(seq, _event_id(bytes(data)), event_name, received_at, "live", None, outcome, now, None, attempts=0),
             )
-        return len(rows) or -1
+        return len(rows)
 
     async def purge(self, before_ms: int) -> int:
         """Delete given-up deliveries, attempts and finished replays older than ``before_ms``."""

@@ -12,7 +12,7 @@ Every implementation (SQLite embedded, PostgreSQL multi-node) keeps the same pro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -21,6 +21,7 @@ T = TypeVar("T")
 
 __all__ = [
     "NewEvent",
+    "PrePurgeHook",
     "Rejection",
     "Stats",
     "Store",
@@ -36,6 +37,12 @@ __all__ = [
 
 class StoreError(Exception):
     """The store cannot take or give data right now (nothing was committed)."""
+
+
+# Called by every purge, before it deletes, with its cut-off (epoch ms): whoever still needs an
+# event received before it records what it needs now (delivery: the events a subscription has not
+# had become failed deliveries), since the event is gone once the hook returns.
+PrePurgeHook = Callable[[int], Awaitable[None]]
 
 
 class StoreOverloaded(StoreError):
@@ -196,6 +203,13 @@ class Store(Protocol):
 
     async def list_streams(self) -> list[StreamInfo]: ...
 
+    def before_purge(self, hook: PrePurgeHook) -> None:
+        """Have every :meth:`purge` await ``hook(cutoff_ms)`` before it deletes anything."""
+        ...
+
     async def purge(self, received_before: datetime) -> tuple[int, int]:
-        """Delete events and quarantined records received before the cut-off; return both counts."""
+        """Delete events and quarantined records received before the cut-off; return both counts.
+
+        The hooks registered with :meth:`before_purge` run first, with the cut-off in epoch
+        milliseconds; if one fails the purge raises :class:`StoreError` and deletes nothing."""
         ...

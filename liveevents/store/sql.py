@@ -22,10 +22,12 @@ from typing import Any, TypeVar
 
 from liveevents.store.base import (
     NewEvent,
+    PrePurgeHook,
     QuarantinedRecord,
     Rejection,
     Stats,
     StoreClosed,
+    StoreError,
     StoredEvent,
     StreamExists,
     StreamInfo,
@@ -106,6 +108,7 @@ class SqlStore(ABC):
     def __init__(self) -> None:
         self._signal = CommitSignal()
         self._writer: GroupCommitWriter | None = None
+        self._pre_purge: list[PrePurgeHook] = []
 
     # -- provided by the subclass ------------------------------------------------------------
 
@@ -287,8 +290,18 @@ class SqlStore(ABC):
 
     # -- retention -------------------------------------------------------------------------------
 
+    def before_purge(self, hook: PrePurgeHook) -> None:
+        self._pre_purge.append(hook)
+
     async def purge(self, received_before: datetime) -> tuple[int, int]:
         cutoff = int(received_before.timestamp() * 1000)
+        for hook in self._pre_purge:
+            try:
+                await hook(cutoff)
+            except StoreError:
+                raise
+            except Exception as error:  # noqa: BLE001 - whatever it is, nothing may be deleted unrecorded
+                raise StoreError(f"purge postponed: {getattr(hook, '__qualname__', hook)} failed: {error!r}") from error
         counts = []
         for table, key in (("events", "seq"), ("quarantine", "id")):
             # received_at never decreases along the key, so the rows to purge are a prefix: delete
