@@ -200,6 +200,17 @@ def test_key_rotation_as_a_consumer_sees_it(tmp_path: Path) -> None:
         server.routes["/fresh"] = fresh = JwtWebhook(jwks_url, issuer=ISSUER)
         assert post(webhook(server, "/fresh"), before).status_code == 401
         assert "Unable to find a signing key" in fresh.rejected[-1][1]
+        # Made ready for a retry, it is signed again (same payload part) and verifies.
+        retried = encoder.for_retry(before)
+        assert retried.body.split(b".")[1] == before.body.split(b".")[1] and retried.body != before.body
+        assert post(webhook(server, "/fresh"), retried).status_code == 200
+        assert fresh.accepted[-1].header["kid"] == keys.keys().current.kid
+        assert fresh.accepted[-1].message["jti"] == event(logged_in(10)).event_id
+        # The quoted form (jwt_body quoted) likewise, still quoted.
+        quoted = PayloadEncoder.adapt(before, webhook(server, "/quoted", jwt_body="quoted"))
+        assert encoder.for_retry(quoted).body == b'"' + retried.body + b'"'
+        # A token whose key is still published is sent again as it is.
+        assert encoder.for_retry(after) is after
 
 
 def test_signing_rate_counts_real_signatures(keys: KeyStore) -> None:

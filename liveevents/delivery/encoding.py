@@ -56,6 +56,12 @@ class EncodingPool:
         results = [future.result() if future.done() else await future for future in futures]
         return [self.encoder.adapt(result, subscription) if isinstance(result, Payload) else result for result in results]
 
+    async def for_retry(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Stored payloads as they are sent again (:meth:`PayloadEncoder.for_retry`), on a thread:
+        reading the key set may touch the disk, and signing again is an RSA signature each."""
+        encoder = self.encoder
+        return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: [encoder.for_retry(payload) for payload in payloads])
+
     async def _render(self, chunk: list[tuple[StoredEvent, asyncio.Future[Rendered]]], variant: Variant) -> None:
         try:
             results = await asyncio.get_running_loop().run_in_executor(self._executor, self._render_chunk, [event for event, _ in chunk], variant)

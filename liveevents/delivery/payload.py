@@ -15,7 +15,9 @@ caliper                 the envelope JSON                      application/json
 
 A :class:`Payload` is plain data (bytes and strings) so the store can keep it with the
 delivery and every retry sends identical bytes: identical JWT ``jti``/``iat`` and signature,
-identical Caliper ``sendTime`` (``delivery.md`` §4.2).
+identical Caliper ``sendTime`` (``delivery.md`` §4.2).  One exception: a JWT whose key has been
+rotated out of the published set is signed again with the current key before it is retried
+(:meth:`PayloadEncoder.for_retry`): same claims, byte for byte; new header and signature.
 
 What a payload depends on besides the event is its :class:`Variant` (format, token redaction,
 signed or not): subscriptions of one variant can share one rendered and signed payload per
@@ -121,6 +123,17 @@ class PayloadEncoder:
             body, content_type = orjson.dumps(message), JSON
         user_id = event.metadata.get("user_id")
         return Payload(event_id, body, content_type, str(user_id) if user_id not in (None, "") else event_id)
+
+    def for_retry(self, payload: Payload) -> Payload:
+        """A stored payload as it is sent again: a JWT (raw or quoted) signed by a key no longer
+        published gets the current key's header and signature over the same claims."""
+        quoted = payload.content_type == JSON and payload.body[:1] == b'"'  # a message JSON is an object
+        if payload.content_type != JWT and not quoted:
+            return payload
+        fresh = self.signer.published_again(payload.body[1:-1] if quoted else payload.body)
+        if fresh is None:
+            return payload
+        return replace(payload, body=b'"' + fresh + b'"' if quoted else fresh)
 
     @staticmethod
     def adapt(payload: Payload, subscription: Subscription) -> Payload:

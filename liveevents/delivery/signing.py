@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from liveevents.delivery.keys import KeyStore, SigningKey
 
-__all__ = ["INSTRUCTURE_ISSUER", "Signer", "compact_jws", "jwt_claims", "signing_rate"]
+__all__ = ["INSTRUCTURE_ISSUER", "Signer", "compact_jws", "jwt_claims", "resigned", "signing_rate", "token_kid"]
 
 #: The ``iss`` Instructure's tokens carry; some consumers allow-list it.
 INSTRUCTURE_ISSUER = "https://live-events.canvas.instructure.com"
@@ -48,10 +48,32 @@ def _header(kid: str) -> bytes:
     return _b64url(orjson.dumps({"alg": "RS256", "kid": kid, "typ": "JWT"}))
 
 
+def _signed(payload_part: bytes, key: SigningKey) -> bytes:
+    signing_input = _header(key.kid) + b"." + payload_part
+    return signing_input + b"." + _b64url(key.private_key.sign(signing_input, _PKCS1, _SHA256))
+
+
 def compact_jws(claims: Mapping[str, Any], key: SigningKey) -> bytes:
     """``header.payload.signature`` (ASCII bytes), RS256 with ``kid`` = the key's thumbprint."""
-    signing_input = _header(key.kid) + b"." + _b64url(orjson.dumps(claims))
-    return signing_input + b"." + _b64url(key.private_key.sign(signing_input, _PKCS1, _SHA256))
+    return _signed(_b64url(orjson.dumps(claims)), key)
+
+
+def resigned(token: bytes, key: SigningKey) -> bytes:
+    """``token`` (a compact JWS) signed by ``key`` instead: its payload part kept byte for byte
+    (every claim, ``iat`` and ``jti`` included), a header naming ``key``, a new signature."""
+    _, payload_part, _ = token.split(b".")
+    return _signed(payload_part, key)
+
+
+def token_kid(token: bytes) -> str | None:
+    """The ``kid`` of a compact JWS's header (``None``: no JWS, or no ``kid``)."""
+    header_part = token.split(b".", 1)[0]
+    try:
+        header = orjson.loads(base64.urlsafe_b64decode(header_part + b"=" * (-len(header_part) % 4)))
+    except ValueError:
+        return None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) else None
 
 
 class Signer:
@@ -75,6 +97,16 @@ class Signer:
             message, issuer=self.issuer, event_id=event_id, issued_at=int(time.time()) if issued_at is None else issued_at
         )
         return compact_jws(claims, self._key())
+
+    def published_again(self, token: bytes) -> bytes | None:
+        """``token`` signed again with the current key if the key that signed it is no longer in
+        the published key set (two rotations later no consumer could verify it); ``None`` when
+        it is still verifiable as it is, or is no JWS of ours."""
+        key_set = self.keys.keys()
+        kid = token_kid(token)
+        if kid is None or kid in (key_set.previous.kid, key_set.current.kid, key_set.next.kid) or token.count(b".") != 2:
+            return None
+        return resigned(token, key_set.current)
 
     def _key(self) -> SigningKey:
         now = time.monotonic()

@@ -10,7 +10,8 @@ once) and nothing before it is lost.
 A successful first attempt writes nothing per event: the ledger only moves the cursor.
 
 **Failures.**  A failed first attempt becomes a row in ``deliveries`` holding the exact bytes,
-retried on the profile's schedule by the retry loop; an event with no form in the format
+retried on the profile's schedule by the retry loop (a JWT whose key was rotated out of the
+published set is signed again, same claims); an event with no form in the format
 fails for good at once (``encoding``).  Every attempt feeds the deactivation rule.  After
 ``pause_after_failures`` failures in a row the live stream pauses — new events wait in the
 log instead of piling up as retries — and sends one event every ``probe_seconds``; the first
@@ -408,7 +409,7 @@ class SubscriptionWorker:
                     with suppress(TimeoutError):
                         await asyncio.wait_for(self._retry_wake.wait(), min(max(delay, 0.01), options.poll_seconds * 6))
                     continue
-                outcomes = await self._deliver([delivery.payload for delivery in due])
+                outcomes = await self._deliver(await self._context.pool.for_retry([delivery.payload for delivery in due]))
                 for delivery, outcome in zip(due, outcomes, strict=True):
                     self._retry_outcome(delivery, outcome)
                 await self._context.ledger.commit()  # the rows' new state, before looking for due ones again
