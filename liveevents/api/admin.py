@@ -134,6 +134,8 @@ class QuarantinePage(BaseModel):
 
 @router.get("/stats", response_model=Stats)
 async def stats(runtime: RuntimeDep) -> Stats:
+    """The log's counts, and per subscription the delivered / failed / retrying counts, the backlog
+    and the delivery latency histogram (store-wide: every node, since the subscription was created)."""
     counts = await runtime.store.stats()
     streams = await runtime.store.list_streams()
     return Stats(
