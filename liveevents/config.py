@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from liveevents.delivery.urls import mask_url
+
 __all__ = [
     "ConfigError",
     "Secrets",
@@ -216,14 +218,19 @@ def _read_toml(path: Path) -> dict[str, Any]:
 _TYPES = {item.name: item.type for item in fields(Settings)}
 
 
+# URLs may carry a password (postgresql://user:password@host/db): errors show them masked.
+_URL_SETTINGS = frozenset({"database_url", "public_url", "notification_url"})
+
+
 def _checked(name: str, value: Any, source: str) -> Any:
+    shown = mask_url(value) if name in _URL_SETTINGS and isinstance(value, str) else value
     try:
         coerced = _coerce(name, value)
     except (TypeError, ValueError) as error:
-        raise ConfigError(f"setting {name!r} from {source}: {value!r} is not a valid {_TYPES[name]} ({error})") from None
+        raise ConfigError(f"setting {name!r} from {source}: {shown!r} is not a valid {_TYPES[name]} ({error})") from None
     rule = _RULES.get(name) or _NUMBER_RULES.get(_TYPES[name])
     if rule is not None and not rule[0](coerced):
-        raise ConfigError(f"setting {name!r} from {source}: {value!r} is not allowed: {rule[1]}")
+        raise ConfigError(f"setting {name!r} from {source}: {shown!r} is not allowed: {rule[1]}")
     return coerced
 
 

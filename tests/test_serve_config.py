@@ -119,6 +119,12 @@ def serve_once(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedPr
         ((), {"LIVEEVENTS_DATABASE_URL": "mysql://db.example.edu/events"},
          "setting 'database_url' from LIVEEVENTS_DATABASE_URL: 'mysql://db.example.edu/events' is not allowed: "
          "empty (SQLite in the data dir), sqlite:///relative/file, sqlite:////absolute/file or a postgresql://user@host/database URL"),
+        ((), {"LIVEEVENTS_DATABASE_URL": "postgresq://liveevents:hunter2@db.example.edu/events"},
+         "setting 'database_url' from LIVEEVENTS_DATABASE_URL: 'postgresq://liveevents:****@db.example.edu/events' is not allowed: "
+         "empty (SQLite in the data dir), sqlite:///relative/file, sqlite:////absolute/file or a postgresql://user@host/database URL"),
+        ((), {"LIVEEVENTS_NOTIFICATION_URL": "hooks.example.edu/notify?token=s3cret"},
+         "setting 'notification_url' from LIVEEVENTS_NOTIFICATION_URL: 'hooks.example.edu/notify?token=****' is not allowed: "
+         "an http:// or https:// URL with a host"),
         ((), {"LIVEEVENTS_DATABASE_URL": "sqlite://events.db"},
          "setting 'database_url' from LIVEEVENTS_DATABASE_URL: 'sqlite://events.db' is not allowed: "
          "empty (SQLite in the data dir), sqlite:///relative/file, sqlite:////absolute/file or a postgresql://user@host/database URL"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from liveevents.config import DATABASE_URL_RULE, POSTGRES_URL_SCHEMES, ConfigError, Settings, sqlite_url_path
+from liveevents.delivery.urls import mask_url
 from liveevents.store.base import Store
 from liveevents.store.sqlite import DATABASE_FILE, SQLiteStore
 
@@ -23,4 +24,4 @@ def store_from_settings(settings: Settings) -> Store:
 
         return PostgresStore(url, max_pending_records=limit)
     # load_settings refuses such a URL first; Settings built in code can still reach here.
-    raise ConfigError(f"setting 'database_url': {url!r} is not {DATABASE_URL_RULE}")
+    raise ConfigError(f"setting 'database_url': {mask_url(url)!r} is not {DATABASE_URL_RULE}")
