@@ -90,6 +90,8 @@ def mask_url(url: str) -> str:
         pairs = parse_qsl(query, keep_blank_values=True)
         if any(looks_secret(name) for name, _ in pairs):
             query = urlencode([(name, MASK if looks_secret(name) else value) for name, value in pairs], safe="*")
+    if (netloc, query) == (parts.netloc, parts.query):
+        return url  # nothing to mask: shown as written (urlunsplit would normalise it)
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
