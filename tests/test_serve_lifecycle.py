@@ -92,6 +92,18 @@ def test_a_second_serve_on_the_same_data_dir_exits_at_once_and_names_the_holder(
         assert after_kill.admin_get("/api/v1/stats")["events_stored"] == 1
 
 
+def test_two_data_dirs_cannot_share_one_sqlite_database_file(tmp_path: Path) -> None:
+    database = tmp_path / "shared" / "events.sqlite3"
+    with ServedInstance.start(tmp_path / "first", env={"LIVEEVENTS_DATABASE_URL": f"sqlite:///{database}"}) as first:
+        second = serve_once(tmp_path / "second", LIVEEVENTS_DATABASE_URL=f"sqlite:///{database}")
+        assert second.returncode == 1
+        assert second.stderr == (
+            f"liveevents serve: database file {database} is in use by another liveevents process (pid {first.process.pid}); "
+            "stop it, or give this one its own database_url\n"
+        )
+        assert first.process.poll() is None
+
+
 @pytest.mark.postgres
 def test_postgresql_nodes_may_share_a_data_dir(tmp_path: Path) -> None:
     with postgres_schema_url() as url:

@@ -21,8 +21,8 @@ from typing import NoReturn
 
 import click
 
-from liveevents.cli.datadir import DataDirInUse, lock_data_dir
-from liveevents.config import ConfigError, Secrets, Settings, canvas_settings_text, load_secrets, load_settings, mark_secrets_shown
+from liveevents.cli.datadir import StoreInUse, lock_data_dir, lock_database_file
+from liveevents.config import ConfigError, Secrets, Settings, canvas_settings_text, load_secrets, load_settings, mark_secrets_shown, sqlite_url_path
 
 __all__ = ["serve"]
 
@@ -46,7 +46,9 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, config_file
         try:
             # Held until the process exits: never closed.
             lock_data_dir(settings.data_dir)
-        except DataDirInUse as error:
+            if (database := sqlite_url_path(settings.database_url)) is not None:
+                lock_database_file(database)
+        except StoreInUse as error:
             _fail(str(error), EXIT_IN_USE)
     try:
         listener = _listen(settings.host, settings.port)
