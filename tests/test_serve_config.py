@@ -230,3 +230,16 @@ def test_an_address_in_use_stops_the_start_before_secrets_are_generated(tmp_path
     assert result.stderr == f"liveevents serve: cannot listen on 127.0.0.1:{port}: Address already in use\n"
     assert result.stdout == ""
     assert not (tmp_path / "data" / "secrets.json").exists()
+
+
+def test_an_unreachable_database_stops_the_start_in_one_line_before_secrets(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql://liveevents:hunter2@127.0.0.1:{port}/events"
+    result = serve_once(tmp_path / "data", "--port", "0", LIVEEVENTS_DATABASE_URL=url)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"liveevents serve: cannot connect to PostgreSQL at postgresql://liveevents:****@127.0.0.1:{port}/events: ")
+    assert "Connection refused" in result.stderr and result.stderr.count("\n") == 1
+    assert "hunter2" not in result.stderr + result.stdout
+    assert not (tmp_path / "data" / "secrets.json").exists()

@@ -28,7 +28,7 @@ __all__ = ["serve"]
 
 # Exit statuses: a setting that cannot be used; a data dir or address in use by another process.
 EXIT_SETTING = 2
-EXIT_IN_USE = 1
+EXIT_CANNOT_START = 1
 
 
 @click.command()
@@ -49,11 +49,11 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, config_file
             if (database := sqlite_url_path(settings.database_url)) is not None:
                 lock_database_file(database)
         except StoreInUse as error:
-            _fail(str(error), EXIT_IN_USE)
+            _fail(str(error), EXIT_CANNOT_START)
     try:
         listener = _listen(settings.host, settings.port)
     except OSError as error:
-        _fail(f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error}", EXIT_IN_USE)
+        _fail(f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error}", EXIT_CANNOT_START)
     settings = replace(settings, port=listener.getsockname()[1])
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sys.exit(_run(settings, listener))
@@ -86,6 +86,7 @@ def _run(settings: Settings, listener: socket.socket) -> int:
     from liveevents.api.runtime import Runtime
     from liveevents.api.subscriptions import subscriptions_router
     from liveevents.delivery.service import DeliveryService
+    from liveevents.store.base import StoreError
     from liveevents.store.factory import store_from_settings
 
     registry = CollectorRegistry()
@@ -94,6 +95,8 @@ def _run(settings: Settings, listener: socket.socket) -> int:
         delivery = DeliveryService(settings, store, registry)
     except ConfigError as error:
         _fail(str(error), EXIT_SETTING)
+    except StoreError as error:
+        _fail(str(error), EXIT_CANNOT_START)
     secrets, to_show = load_secrets(settings.data_dir)
     runtime = Runtime(settings=settings, secrets=secrets, store=store, registry=registry)
 

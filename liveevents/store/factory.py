@@ -22,6 +22,8 @@ def store_from_settings(settings: Settings) -> Store:
     if url.startswith(POSTGRES_URL_SCHEMES):
         from liveevents.store.postgres import PostgresStore
 
-        return PostgresStore(url, max_pending_records=limit)
+        store = PostgresStore(url, max_pending_records=limit)
+        store.check_connection()
+        return store
     # load_settings refuses such a URL first; Settings built in code can still reach here.
     raise ConfigError(f"setting 'database_url': {mask_url(url)!r} is not {DATABASE_URL_RULE}")

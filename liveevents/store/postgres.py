@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from liveevents.delivery.urls import mask_url
 from liveevents.store.base import StoreClosed, StoreError
 from liveevents.store.postgres_schema import MIGRATIONS
 from liveevents.store.sql import EVENT_COLUMNS, QUARANTINE_INSERT_COLUMNS, SqlStore, append_count_changes, count_upsert, event_row, rejection_row
@@ -60,6 +61,15 @@ class PostgresStore(SqlStore):
         self._listener: threading.Thread | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
+
+    def check_connection(self, timeout_seconds: int = 10) -> None:
+        """Connect once and disconnect: ``StoreError`` in one line when the server cannot be reached
+        or refuses the login, so a start fails clearly before anything else is set up."""
+        try:
+            psycopg.connect(self.url, connect_timeout=timeout_seconds).close()
+        except psycopg.Error as error:
+            reason = " ".join(str(error).split())  # libpq's message spans lines
+            raise StoreError(f"cannot connect to PostgreSQL at {mask_url(self.url)}: {reason}") from None
 
     async def open(self) -> None:
         await asyncio.to_thread(self._open)
