@@ -163,8 +163,9 @@ def test_a_bad_caliper_setting_stops_before_secrets_are_generated(tmp_path: Path
 
 def test_secrets_of_a_failed_first_start_are_shown_by_the_next_start(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    # Valid settings, but nothing listens on port 1: the store cannot open, after the secrets were generated.
-    failed = serve_once(data_dir, "--port", "0", LIVEEVENTS_DATABASE_URL="postgresql://postgres@127.0.0.1:1/events?connect_timeout=2")
+    # Valid settings, but the database "file" is a directory: the store cannot open, after the secrets were generated.
+    (tmp_path / "a-directory").mkdir()
+    failed = serve_once(data_dir, "--port", "0", LIVEEVENTS_DATABASE_URL=f"sqlite:///{tmp_path / 'a-directory'}")
     assert failed.returncode != 0
     stored = json.loads((data_dir / "secrets.json").read_text())
     for name in ("admin_token", "ingest_token", "kinesis_access_key_id", "kinesis_secret_access_key"):
@@ -243,3 +244,11 @@ def test_an_unreachable_database_stops_the_start_in_one_line_before_secrets(tmp_
     assert "Connection refused" in result.stderr and result.stderr.count("\n") == 1
     assert "hunter2" not in result.stderr + result.stdout
     assert not (tmp_path / "data" / "secrets.json").exists()
+
+
+def test_a_data_dir_that_cannot_be_created_stops_the_start_in_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = serve_once(blocker / "data", "--port", "0")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"liveevents serve: cannot create or lock {blocker / 'data'}: Not a directory\n"

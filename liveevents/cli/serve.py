@@ -50,6 +50,8 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, config_file
                 lock_database_file(database)
         except StoreInUse as error:
             _fail(str(error), EXIT_CANNOT_START)
+        except OSError as error:
+            _fail(f"cannot create or lock {error.filename}: {error.strerror}", EXIT_CANNOT_START)
     try:
         listener = _listen(settings.host, settings.port)
     except OSError as error:
