@@ -654,7 +654,8 @@ class DeliveryState:
 
         Each chunk is one transaction that holds the subscription row (PostgreSQL: ``FOR UPDATE``;
         SQLite: the single writer) from reading the cursor to moving it, so a worker's commit
-        waits; a commit never moves a cursor back (:meth:`commit`).
+        waits; a commit never moves a cursor back (:meth:`commit`).  A worker may still deliver
+        the few of them it had already read (its window): those are delivered and listed both.
         """
         expired: list[tuple[SubscriptionRecord, int]] = []
         for record in await self.subscriptions():
