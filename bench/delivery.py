@@ -44,7 +44,7 @@ import httpx
 import orjson
 
 from support.records import MIX, realistic_records
-from support.served import ServedInstance, free_port
+from support.served import ServedInstance, free_port, fresh_secrets
 
 from liveevents.canvas.message import canvas_message
 from liveevents.canvas.record import decode_record
@@ -270,7 +270,7 @@ def main() -> None:
     receiver = Receiver()
     try:
         with tempfile.TemporaryDirectory() as scratch, store_settings(options.store, options.postgres) as store_env:
-            with ServedInstance.start(Path(scratch) / "data", env={"LIVEEVENTS_LOG_LEVEL": "warning", **store_env}) as service:
+            with ServedInstance.start(Path(scratch) / "data", secrets=fresh_secrets(), env={"LIVEEVENTS_LOG_LEVEL": "warning", **store_env}) as service:
                 run = Run(service, receiver)
                 run.throughput(1, 2000)  # warm-up: first connections, imports, caches
                 signatures = ceiling(service.data_dir)

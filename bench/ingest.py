@@ -21,7 +21,7 @@ from pathlib import Path
 
 import orjson
 from support.records import realistic_records
-from support.served import ServedInstance
+from support.served import ServedInstance, fresh_secrets
 
 from liveevents.canvas.record import decode_record
 from liveevents.store.sqlite_schema import MIGRATIONS
@@ -89,7 +89,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         directory = Path(scratch)
         floor_rate = floor(records, directory)
-        with ServedInstance.start(directory / "data", env={"LIVEEVENTS_LOG_LEVEL": "warning"}) as service:
+        with ServedInstance.start(directory / "data", secrets=fresh_secrets(), env={"LIVEEVENTS_LOG_LEVEL": "warning"}) as service:
             single = through_service(service, records, options.batch, 1)
             concurrent = through_service(service, records, options.batch, options.producers)
             stored = service.admin_get("/api/v1/stats")["events_stored"]

@@ -1,1 +1,1 @@
-"""Helpers shared by the service's tests (and ``bench/``): start a served instance, talk to it."""
+"""Helpers shared by the service's tests: start a served instance (built on ``bench/support``), talk to it."""

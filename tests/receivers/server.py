@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from bench.support.served import free_port
+
 
 @dataclass(frozen=True)
 class Request:
@@ -44,12 +46,6 @@ class Reply:
 
 
 Handler = Callable[[Request], Reply]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def refused_url(path: str = "/") -> str:
