@@ -292,9 +292,33 @@ def test_a_worker_commit_never_moves_a_cursor_back_that_retention_moved_on(make_
         await store.append([canvas_event("logged_in", str(7000 + n)) for n in range(1, 6)])
         await state.expire_undelivered(now_ms() + 1, detail=_retention_detail)
         # The worker had events 1 and 2 in hand when retention reported them; it delivered them.
-        assert await state.commit(NODE, {record.id: Progress(cursor=2, delivered=2)}) == set()
+        assert await state.commit(NODE, {record.id: Progress(cursor=2, live_delivered=[(1, 0.02), (2, 0.03)])}) == set()
         stored = await state.get(record.id)
-        assert stored is not None and (stored.cursor, stored.delivered, stored.failed) == (5, 2, 5)
+        assert stored is not None and (stored.cursor, stored.delivered, stored.failed) == (5, 0, 5)
+
+    run(check, make_store)
+
+
+def test_what_a_worker_did_with_events_retention_already_reported_is_not_recorded_twice(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
+        state = DeliveryState(store)
+        record = await state.create(webhook())
+        await state.lease_cycle(NODE, LEASE_MS)
+        await store.append([canvas_event("logged_in", str(7000 + n)) for n in range(1, 6)])
+        await state.expire_undelivered(now_ms() + 1, detail=_retention_detail)  # 1-5 listed as failed
+        await store.append([canvas_event("logged_in", "7006")])
+        # Meanwhile the worker sent 1-6: the first attempt of 2 failed (a retry due in a minute), the rest arrived.
+        progress = Progress(cursor=6, live_delivered=[(1, 0.02), (3, 0.02), (4, 0.02), (5, 0.02), (6, 0.3)])
+        progress.failures.append(failure(2, next_attempt_ms=now_ms() + 60_000))
+        assert await state.commit(NODE, {record.id: progress}) == set()
+
+        stored = await state.get(record.id)
+        assert stored is not None and (stored.cursor, stored.delivered, stored.failed) == (6, 1, 5)
+        listed = await state.deliveries(record.id, state=None, after=0, limit=10)
+        assert [(d.sequence, d.state, d.last_error) for d in listed] == [(n, "failed", "retention") for n in (1, 2, 3, 4, 5)]
+        assert await state.pending_counts() == {}
+        [stats] = await state.stats()
+        assert (stats.latency.count, stats.latency.sum_seconds) == (1, pytest.approx(0.3))
 
     run(check, make_store)
 

@@ -239,29 +239,36 @@ class ReplayProgress:
 
 @dataclass(slots=True)
 class Progress:
-    """What one subscription's worker has to make durable; merged until the next commit."""
+    """What one subscription's worker has to make durable; merged until the next commit.
+
+    The outcomes of live events (``live_delivered``, and ``failures`` of origin ``live`` with
+    their share of ``failed``) come with the cursor move past them, never before: retention
+    may report as failed the events after the durable cursor, and the commit drops the live
+    outcomes of events it finds the cursor already past (:meth:`DeliveryState.commit`)."""
 
     cursor: int | None = None
-    delivered: int = 0
+    delivered: int = 0  # besides live_delivered
     failed: int = 0
-    latency: LatencyTally = field(default_factory=LatencyTally)  # of the delivered ones
+    latency: LatencyTally = field(default_factory=LatencyTally)  # of the delivered ones, besides live_delivered
     health: Health | None = None
     failures: list[FirstFailure] = field(default_factory=list)
     retries: list[RetryResult] = field(default_factory=list)
     replays: dict[int, ReplayProgress] = field(default_factory=dict)
     deactivate: str | None = None  # the reason
+    live_delivered: list[tuple[int, float]] = field(default_factory=list)  # (sequence, latency in seconds)
 
     @property
     def empty(self) -> bool:
         return (
             self.cursor is None and not self.delivered and not self.failed and not self.latency and self.health is None
-            and not self.failures and not self.retries and not self.replays and self.deactivate is None
+            and not self.failures and not self.retries and not self.replays and self.deactivate is None and not self.live_delivered
         )
 
     def merge(self, later: Progress) -> None:
         if later.cursor is not None:
             self.cursor = later.cursor
         self.delivered += later.delivered
+        self.live_delivered.extend(later.live_delivered)
         self.failed += later.failed
         self.latency.merge(later.latency)
         if later.health is not None:
@@ -431,6 +438,7 @@ class DeliveryState:
         p = self._p
         # The cursor never moves back: retention may have moved it past what a worker still had in hand.
         cursor = f"{'greatest' if self._postgres else 'max'}(coalesce({p}, cursor), cursor)"
+        held = f"SELECT cursor FROM subscriptions WHERE id = {p} AND lease_owner = {p}" + (" FOR UPDATE" if self._postgres else "")
         update = (
             f"UPDATE subscriptions SET cursor = {cursor}, delivered = delivered + {p}, failed = failed + {p}, "
             f"health = coalesce({p}, health) WHERE id = {p} AND lease_owner = {p}"
@@ -444,19 +452,21 @@ class DeliveryState:
         def commit(connection: Any) -> set[str]:
             lost: set[str] = set()
             for subscription_id, progress in changes.items():
-                health = None if progress.health is None else orjson.dumps(progress.health.to_dict()).decode()
-                counts = (progress.cursor, progress.delivered, progress.failed, health)
-                if progress.deactivate is None:
-                    changed = connection.execute(update, (*counts, subscription_id, node)).rowcount
-                else:
-                    now = now_ms()
-                    changed = connection.execute(deactivate, (*counts, now, now, progress.deactivate, subscription_id, node)).rowcount
-                if not changed:
+                row = connection.execute(held, (subscription_id, node)).fetchone()
+                if row is None:
                     lost.add(subscription_id)
                     continue
-                for bucket, deliveries, total_us in progress.latency:
+                delivered, failed, latency, failures = _not_reported_by_retention(progress, reported_up_to=row[0])
+                health = None if progress.health is None else orjson.dumps(progress.health.to_dict()).decode()
+                counts = (progress.cursor, delivered, failed, health)
+                if progress.deactivate is None:
+                    connection.execute(update, (*counts, subscription_id, node))
+                else:
+                    now = now_ms()
+                    connection.execute(deactivate, (*counts, now, now, progress.deactivate, subscription_id, node))
+                for bucket, deliveries, total_us in latency:
                     connection.execute(self._add_latency, (subscription_id, bucket, deliveries, total_us))
-                for failure in progress.failures:
+                for failure in failures:
                     self._insert_failure(connection, subscription_id, failure)
                 for result in progress.retries:
                     self._record_retry(connection, subscription_id, result)
@@ -654,8 +664,9 @@ class DeliveryState:
 
         Each chunk is one transaction that holds the subscription row (PostgreSQL: ``FOR UPDATE``;
         SQLite: the single writer) from reading the cursor to moving it, so a worker's commit
-        waits; a commit never moves a cursor back (:meth:`commit`).  A worker may still deliver
-        the few of them it had already read (its window): those are delivered and listed both.
+        waits; a commit never moves a cursor back (:meth:`commit`).  A worker may still send the
+        few of them it had already read (its window): its commit leaves out what it did with them,
+        so each is reported once, as failed (``retention``).
         """
         expired: list[tuple[SubscriptionRecord, int]] = []
         for record in await self.subscriptions():
@@ -714,6 +725,27 @@ class DeliveryState:
             f"DELETE FROM replays WHERE state = 'done' AND finished_at < {p}",
         )
         return await self.store.write(lambda connection: sum(connection.execute(statement, (before_ms,)).rowcount for statement in statements))
+
+
+def _not_reported_by_retention(progress: Progress, *, reported_up_to: int) -> tuple[int, int, LatencyTally, list[FirstFailure]]:
+    """The delivered and failed counts, latency tally and first failures to record from
+    ``progress``, leaving out the live outcomes of events up to the stored cursor: retention
+    moved it past them meanwhile and listed them as failed, so recording them too would report
+    one event twice (delivered and failed, or a second row)."""
+    latency = LatencyTally()
+    latency.merge(progress.latency)
+    delivered = progress.delivered
+    for sequence, seconds in progress.live_delivered:
+        if sequence > reported_up_to:
+            delivered += 1
+            latency.add(seconds)
+    failed, failures = progress.failed, []
+    for failure in progress.failures:
+        if failure.origin == "live" and failure.sequence <= reported_up_to:
+            failed -= failure.next_attempt_ms is None
+        else:
+            failures.append(failure)
+    return delivered, failed, latency, failures
 
 
 def _event_id(data: bytes) -> str:

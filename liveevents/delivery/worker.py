@@ -6,7 +6,10 @@ encoding pool, and sends them concurrently — one POST each, or SQS batches of 
 ``window`` events lie between the durable cursor and the newest one read (so a crash re-sends
 at most that many); the cursor moves past an event once it is delivered or recorded for a
 retry, never before, so that after a crash everything after the cursor is sent again (at least
-once) and nothing before it is lost.
+once) and nothing before it is lost.  An event's outcome (delivered, or its failure row) is
+made durable with the cursor move past it, so that what lies after the durable cursor has no
+outcome recorded yet: retention may report it as failed, and the commit then leaves out
+what the worker did with it.
 A successful first attempt writes nothing per event: the ledger only moves the cursor.
 
 **Failures.**  A failed first attempt becomes a row in ``deliveries`` holding the exact bytes,
@@ -129,15 +132,18 @@ class _Window:
         self.position = reached
         self._room.set()
 
-    def finish(self, sequence: int) -> None:
+    def finish(self, sequence: int) -> list[int]:
+        """The events the cursor moves past now, in order (none while an earlier one is open)."""
         opened, unsaved = self._open, self._unsaved
-        if opened and opened[0] == sequence:
-            unsaved.append(opened.popleft())
-            while opened and opened[0] in self._finished:
-                self._finished.remove(opened[0])
-                unsaved.append(opened.popleft())
-        else:
+        if not opened or opened[0] != sequence:
             self._finished.add(sequence)
+            return []
+        passed = [opened.popleft()]
+        while opened and opened[0] in self._finished:
+            self._finished.remove(opened[0])
+            passed.append(opened.popleft())
+        unsaved.extend(passed)
+        return passed
 
     async def wait_for_room(self) -> None:
         await self._room.wait()
@@ -156,6 +162,8 @@ class SubscriptionWorker:
         self._profile = context.profiles[record.subscription.retry_profile]
         self._metrics = context.metrics.of(record.id)
         self._progress = Progress()
+        # Live outcomes wait here until the cursor moves past their event (see Progress).
+        self._settled: dict[int, float | FirstFailure] = {}  # latency in seconds when delivered
         self._health = self._health_saved = record.health
         self._window = _Window(record.cursor, context.options.window)
         self._cursor_saved = record.cursor
@@ -274,7 +282,7 @@ class SubscriptionWorker:
         for event, result in zip(events, rendered, strict=True):
             if isinstance(result, EncodingError):
                 self._unrenderable(event, result, origin="live", replay=None)
-                self._window.finish(event.sequence)
+                self._passed(self._window.finish(event.sequence))
             else:
                 ready.append((event, result))
         size = MAX_BATCH_MESSAGES if self.subscription.delivery_method == "sqs" else 1
@@ -287,7 +295,18 @@ class SubscriptionWorker:
         outcomes = await self._deliver([payload for _, payload in batch])
         for (event, payload), outcome in zip(batch, outcomes, strict=True):
             self._first_outcome(event, payload, outcome, origin="live", replay=None)
-            self._window.finish(event.sequence)
+            self._passed(self._window.finish(event.sequence))
+
+    def _passed(self, sequences: list[int]) -> None:
+        """The cursor moves past these events: their outcomes go into the progress with it."""
+        progress = self._progress
+        for sequence in sequences:
+            settled = self._settled.pop(sequence)
+            if isinstance(settled, FirstFailure):
+                progress.failures.append(settled)
+                progress.failed += settled.next_attempt_ms is None
+            else:
+                progress.live_delivered.append((sequence, settled))
 
     async def _deliver(self, payloads: Sequence[Payload]) -> list[Outcome]:
         try:
@@ -303,13 +322,16 @@ class SubscriptionWorker:
     def _first_outcome(self, event: StoredEvent, payload: Payload, outcome: Outcome, *, origin: Origin, replay: ReplayProgress | None) -> None:
         now = time.time()
         if isinstance(outcome, Delivered):
-            self._delivered(event.received_at.timestamp() if origin == "live" else None, now)
-            if replay is not None:
+            self._delivered(now)
+            if replay is None:
+                self._settled[event.sequence] = self._latency(event.received_at.timestamp(), now)
+            else:
+                self._progress.delivered += 1
                 replay.delivered += 1
             return
         at = datetime.fromtimestamp(now, timezone.utc)
         next_at = self._profile.retry.next_attempt_at(1, at, outcome)
-        self._progress.failures.append(
+        self._first_failure(
             FirstFailure(
                 event.sequence, payload.event_id, event.event_name, _ms(event.received_at.timestamp()), origin, payload, outcome,
                 _ms(now), None if next_at is None else _ms(next_at.timestamp()),
@@ -325,36 +347,46 @@ class SubscriptionWorker:
     def _unrenderable(self, event: StoredEvent, error: EncodingError, *, origin: Origin, replay: ReplayProgress | None) -> None:
         """The event has no form in this subscription's format: failed for good, with the reason."""
         now = _ms(time.time())
-        self._progress.failures.append(
+        self._first_failure(
             FirstFailure(
                 event.sequence, error.event_id, event.event_name, _ms(event.received_at.timestamp()), origin, None,
                 Failed("encoding", str(error), retryable=False), now, None, attempts=0,
             )
         )
-        self._progress.failed += 1
         self._metrics.failed.inc()
         if replay is not None:
             replay.failed += 1
 
+    def _first_failure(self, failure: FirstFailure) -> None:
+        if failure.origin == "live":
+            self._settled[failure.sequence] = failure
+        else:
+            self._progress.failures.append(failure)
+            self._progress.failed += failure.next_attempt_ms is None
+
     def _retry_outcome(self, due: DueDelivery, outcome: Outcome) -> None:
         now = time.time()
         attempt = due.attempts + 1
+        progress = self._progress
         if isinstance(outcome, Delivered):
-            self._delivered(due.received_at_ms / 1000, now)
-            self._progress.retries.append(RetryResult(due.id, attempt, outcome, _ms(now), None))
+            self._delivered(now)
+            progress.delivered += 1
+            progress.latency.add(self._latency(due.received_at_ms / 1000, now))
+            progress.retries.append(RetryResult(due.id, attempt, outcome, _ms(now), None))
             return
         at = datetime.fromtimestamp(now, timezone.utc)
         next_at = self._profile.retry.next_attempt_at(attempt, at, outcome)
-        self._progress.retries.append(RetryResult(due.id, attempt, outcome, _ms(now), None if next_at is None else _ms(next_at.timestamp())))
+        progress.retries.append(RetryResult(due.id, attempt, outcome, _ms(now), None if next_at is None else _ms(next_at.timestamp())))
+        progress.failed += next_at is None
         self._failed_attempt(outcome, at, exhausted=next_at is None)
 
-    def _delivered(self, received_at: float | None, now: float) -> None:
-        self._progress.delivered += 1
+    def _latency(self, received_at: float, now: float) -> float:
+        latency = max(0.0, now - received_at)
+        self._metrics.latency.observe(latency)
+        return latency
+
+    def _delivered(self, now: float) -> None:
         self._metrics.delivered.inc()
-        if received_at is not None:
-            latency = max(0.0, now - received_at)
-            self._metrics.latency.observe(latency)
-            self._progress.latency.add(latency)
         if self._failures_in_row:
             self._failures_in_row = 0
             if not self._flowing.is_set():
@@ -364,7 +396,6 @@ class SubscriptionWorker:
 
     def _failed_attempt(self, outcome: Failed, at: datetime, *, exhausted: bool) -> None:
         if exhausted:
-            self._progress.failed += 1
             self._metrics.failed.inc()
         else:
             self._metrics.retried.inc()
