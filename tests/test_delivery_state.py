@@ -361,3 +361,56 @@ def test_the_latency_histogram_adds_up_over_commits_and_goes_with_its_subscripti
         assert await state.latency() == {kept.id: histogram}
 
     run(check, make_store)
+
+
+@pytest.mark.postgres
+def test_an_event_another_node_commits_while_retention_reports_is_left_for_delivery(postgres_url: str) -> None:
+    """Another node's append may commit between any two statements of retention's report (READ
+    COMMITTED): an event received after the cut-off is never reported, nor its cursor passed."""
+    from liveevents.store.postgres import PostgresStore
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        store, other = PostgresStore(postgres_url), PostgresStore(postgres_url)
+        lands_after: list[int] = [0]  # the statement of retention's writes after which the other node commits
+        statements = 0
+        original = store._run_task
+
+        class Interleaved:
+            def __init__(self, connection: object) -> None:
+                self._connection = connection
+
+            def execute(self, *args: object) -> object:
+                nonlocal statements
+                result = self._connection.execute(*args)  # type: ignore[attr-defined]
+                statements += 1
+                if statements == lands_after[0]:
+                    asyncio.run_coroutine_threadsafe(other.append([canvas_event("logged_in", "7999")]), loop).result(10)
+                return result
+
+            def __getattr__(self, name: str) -> object:
+                return getattr(self._connection, name)
+
+        store._run_task = lambda work: original(lambda connection: work(Interleaved(connection)))  # type: ignore[method-assign]
+        await store.open()
+        await other.open()
+        try:
+            state = DeliveryState(store)
+            for statement in range(1, 6):
+                paused = await state.create(webhook("paused", active=False))
+                old = await store.append([canvas_event("logged_in", "7001"), canvas_event("logged_in", "7002")])
+                await asyncio.sleep(0.02)
+                cutoff = now_ms()
+                await asyncio.sleep(0.02)
+                statements, lands_after[0] = 0, statement
+                await state.expire_undelivered(cutoff, detail=_retention_detail)
+                lands_after[0] = 0
+                listed = await state.deliveries(paused.id, state=None, after=0, limit=10)
+                after = await state.get(paused.id)
+                assert ([d.sequence for d in listed], after is not None and after.cursor) == (old, old[1]), f"landing after statement {statement}"
+                await state.delete(paused.id)
+        finally:
+            await other.close()
+            await store.close()
+
+    asyncio.run(main())

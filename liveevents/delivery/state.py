@@ -309,6 +309,12 @@ class DeliveryState:
             "ON CONFLICT (subscription_id, le_ms) DO UPDATE SET deliveries = delivery_latency.deliveries + excluded.deliveries, "
             "total_us = delivery_latency.total_us + excluded.total_us"
         )
+        # The last event received before a cut-off: the one before the first kept (received_at never
+        # decreases along seq), else the newest.  One statement, so one snapshot: an event another
+        # node commits meanwhile is either kept or beyond both.
+        self._expired_through = (
+            f"SELECT coalesce((SELECT min(seq) FROM events WHERE received_at >= {p}) - 1, (SELECT max(seq) FROM events), 0)"
+        )
         self._insert_attempt = (
             "INSERT INTO delivery_attempts (delivery_id, subscription_id, attempt, at, status, error, detail, elapsed_ms) "
             f"VALUES ({', '.join([p] * 8)})"
@@ -668,18 +674,19 @@ class DeliveryState:
         few of them it had already read (its window): its commit leaves out what it did with them,
         so each is reported once, as failed (``retention``).
         """
+        through = await self.store.read(lambda connection: connection.execute(self._expired_through, (received_before_ms,)).fetchone()[0])
         expired: list[tuple[SubscriptionRecord, int]] = []
         for record in await self.subscriptions():
             total, reason = 0, detail(record)
             while (count := await self.store.write(
-                lambda connection: self._expire_chunk(connection, record, received_before_ms, reason, chunk)  # noqa: B023 - awaited at once
+                lambda connection: self._expire_chunk(connection, record, through, reason, chunk)  # noqa: B023 - awaited at once
             )) is not None:
                 total += count
             if total:
                 expired.append((record, total))
         return expired
 
-    def _expire_chunk(self, connection: Any, record: SubscriptionRecord, before_ms: int, detail: str, chunk: int) -> int | None:
+    def _expire_chunk(self, connection: Any, record: SubscriptionRecord, through: int, detail: str, chunk: int) -> int | None:
         """One chunk of :meth:`expire_undelivered`: how many events became failed deliveries (0
         when only the cursor moved past events of other types), ``None`` when nothing is left."""
         p = self._p
@@ -689,9 +696,7 @@ class DeliveryState:
         if row is None:  # deleted meanwhile
             return None
         (cursor,) = row
-        # received_at never decreases along seq: the expired events are the ones before the first kept one.
-        kept = connection.execute(f"SELECT min(seq) FROM events WHERE seq > {p} AND received_at >= {p}", (cursor, before_ms)).fetchone()[0]
-        end = (kept - 1) if kept is not None else connection.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+        end = through
         if end <= cursor:
             return None
         rows = connection.execute(
