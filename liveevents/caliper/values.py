@@ -25,18 +25,10 @@ ID_RULE = 'a Canvas id must be an integer or a string without spaces or any of <
 
 
 def iri_safe(text: str) -> bool:
-    """``text`` holds no character an IRI cannot; the few values that repeat in every event
-    (host names, asset types) are remembered, as a regular expression costs more than the rest."""
-    if text in _IRI_SAFE:
-        return True
-    if NOT_IN_IRI.search(text) is not None:
-        return False
-    if len(_IRI_SAFE) < 4096:
-        _IRI_SAFE.add(text)
-    return True
-
-
-_IRI_SAFE: set[str] = set()
+    """``text`` holds no character an IRI cannot.  Its callers remember the answer per value
+    (host names in :class:`~liveevents.caliper.origin.Origins`, asset types in the navigation
+    object's table): the few values that repeat in every event are checked once."""
+    return NOT_IN_IRI.search(text) is None
 
 
 def canvas_id(value: Any, field: str) -> str:
