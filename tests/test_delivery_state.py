@@ -414,3 +414,29 @@ def test_an_event_another_node_commits_while_retention_reports_is_left_for_deliv
             await store.close()
 
     asyncio.run(main())
+
+
+def test_retention_reads_outside_the_writer_and_goes_on_from_where_a_worker_commit_moved_the_cursor(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
+        state = DeliveryState(store)
+        record = await state.create(webhook())
+        await state.lease_cycle(NODE, LEASE_MS)
+        await store.append([canvas_event("logged_in", str(7000 + n)) for n in range(1, 7)])
+        read_events, reads = store.read_events, []
+
+        async def worker_commits_after_the_first_read(**query: object) -> object:
+            events = await read_events(**query)
+            reads.append(query["after"])
+            if len(reads) == 1:  # the worker delivered 1-3 meanwhile
+                await state.commit(NODE, {record.id: Progress(cursor=3, live_delivered=[(1, 0.02), (2, 0.02), (3, 0.02)])})
+            return events
+
+        store.read_events = worker_commits_after_the_first_read
+        [(_, count)] = await state.expire_undelivered(now_ms() + 1, detail=_retention_detail, chunk=2)
+        assert (count, reads) == (3, [0, 3, 5])
+        stored = await state.get(record.id)
+        assert stored is not None and (stored.cursor, stored.delivered, stored.failed) == (6, 3, 3)
+        listed = await state.deliveries(record.id, state=None, after=0, limit=10)
+        assert [(d.sequence, d.last_error) for d in listed] == [(4, "retention"), (5, "retention"), (6, "retention")]
+
+    run(check, make_store)

@@ -28,7 +28,9 @@ Every write a worker makes about a subscription is guarded by its lease (``WHERE
 
 from __future__ import annotations
 
+import asyncio
 import math
+from contextlib import closing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -42,7 +44,7 @@ from liveevents.delivery.outcome import Delivered, Failed, Outcome
 from liveevents.delivery.payload import Payload
 from liveevents.delivery.policy import Health
 from liveevents.delivery.subscription import Subscription
-from liveevents.store.base import Store
+from liveevents.store.base import Store, StoredEvent
 from liveevents.store.sql import now_ms
 
 __all__ = [
@@ -302,7 +304,7 @@ class DeliveryState:
         self._insert_delivery = (
             "INSERT INTO deliveries (subscription_id, seq, event_id, event_name, origin, state, attempts, received_at, "
             "first_attempt_at, last_attempt_at, next_attempt_at, last_status, last_error, last_detail, body, content_type, partition_key) "
-            f"VALUES ({', '.join([p] * 17)}) RETURNING id"
+            f"VALUES ({', '.join([p] * 17)})"
         )
         self._add_latency = (
             f"INSERT INTO delivery_latency (subscription_id, le_ms, deliveries, total_us) VALUES ({p}, {p}, {p}, {p}) "
@@ -489,25 +491,30 @@ class DeliveryState:
 
         return await self.store.write(commit)
 
-    def _insert_failure(self, connection: Any, subscription_id: str, failure: FirstFailure) -> None:
+    @staticmethod
+    def _delivery_row(subscription_id: str, failure: FirstFailure) -> tuple[Any, ...]:
         outcome, payload = failure.outcome, failure.payload
-        (delivery_id,) = connection.execute(
-            self._insert_delivery,
-            (
-                subscription_id, failure.sequence, failure.event_id, failure.event_name, failure.origin,
-                "pending" if failure.next_attempt_ms is not None else "failed", failure.attempts, failure.received_at_ms,
-                failure.at_ms if failure.attempts else None, failure.at_ms, failure.next_attempt_ms,
-                outcome.status_code, outcome.error, outcome.detail,
-                None if payload is None else payload.body,
-                None if payload is None else payload.content_type,
-                None if payload is None else payload.partition_key,
-            ),
-        ).fetchone()
-        if failure.attempts:
-            connection.execute(
-                self._insert_attempt,
-                (delivery_id, subscription_id, 1, failure.at_ms, outcome.status_code, outcome.error, outcome.detail, round(outcome.elapsed * 1000)),
-            )
+        return (
+            subscription_id, failure.sequence, failure.event_id, failure.event_name, failure.origin,
+            "pending" if failure.next_attempt_ms is not None else "failed", failure.attempts, failure.received_at_ms,
+            failure.at_ms if failure.attempts else None, failure.at_ms, failure.next_attempt_ms,
+            outcome.status_code, outcome.error, outcome.detail,
+            None if payload is None else payload.body,
+            None if payload is None else payload.content_type,
+            None if payload is None else payload.partition_key,
+        )
+
+    def _insert_failure(self, connection: Any, subscription_id: str, failure: FirstFailure) -> None:
+        row = self._delivery_row(subscription_id, failure)
+        if not failure.attempts:
+            connection.execute(self._insert_delivery, row)
+            return
+        outcome = failure.outcome
+        (delivery_id,) = connection.execute(self._insert_delivery + " RETURNING id", row).fetchone()
+        connection.execute(
+            self._insert_attempt,
+            (delivery_id, subscription_id, 1, failure.at_ms, outcome.status_code, outcome.error, outcome.detail, round(outcome.elapsed * 1000)),
+        )
 
     def _record_retry(self, connection: Any, subscription_id: str, result: RetryResult) -> None:
         p = self._p
@@ -668,58 +675,57 @@ class DeliveryState:
         moves past them, so that none is dropped unreported and delivery goes on after them.
         How many, per subscription that had any.
 
-        Each chunk is one transaction that holds the subscription row (PostgreSQL: ``FOR UPDATE``;
-        SQLite: the single writer) from reading the cursor to moving it, so a worker's commit
-        waits; a commit never moves a cursor back (:meth:`commit`).  A worker may still send the
+        Each chunk is read (and its ids computed) outside the write, which moves the cursor only if
+        it is still where the chunk was read from (else reads again from where a worker's commit
+        moved it); a commit never moves a cursor back (:meth:`commit`).  A worker may still send the
         few of them it had already read (its window): its commit leaves out what it did with them,
         so each is reported once, as failed (``retention``).
         """
         through = await self.store.read(lambda connection: connection.execute(self._expired_through, (received_before_ms,)).fetchone()[0])
         expired: list[tuple[SubscriptionRecord, int]] = []
         for record in await self.subscriptions():
-            total, reason = 0, detail(record)
-            while (count := await self.store.write(
-                lambda connection: self._expire_chunk(connection, record, through, reason, chunk)  # noqa: B023 - awaited at once
-            )) is not None:
-                total += count
+            total, outcome = 0, Failed("retention", detail(record), retryable=False)
+            cursor: int | None = record.cursor
+            while cursor is not None and cursor < through:
+                # Read and decode outside the write: the writer (appends wait for it) only moves the cursor and inserts.
+                events = await self.store.read_events(after=cursor, before=through + 1, names=record.subscription.event_types, limit=chunk)
+                end = through if len(events) < chunk else events[-1].sequence
+                rows = await asyncio.to_thread(self._retention_rows, record.id, events, outcome)
+                moved, cursor = await self.store.write(
+                    lambda connection: self._expire_chunk(connection, record.id, cursor, end, rows)  # noqa: B023 - awaited at once
+                )
+                total += len(rows) if moved else 0
             if total:
                 expired.append((record, total))
         return expired
 
-    def _expire_chunk(self, connection: Any, record: SubscriptionRecord, through: int, detail: str, chunk: int) -> int | None:
-        """One chunk of :meth:`expire_undelivered`: how many events became failed deliveries (0
-        when only the cursor moved past events of other types), ``None`` when nothing is left."""
-        p = self._p
-        names = record.subscription.event_types
-        lock = " FOR UPDATE" if self._postgres else ""
-        row = connection.execute(f"SELECT cursor FROM subscriptions WHERE id = {p}{lock}", (record.id,)).fetchone()
-        if row is None:  # deleted meanwhile
-            return None
-        (cursor,) = row
-        end = through
-        if end <= cursor:
-            return None
-        rows = connection.execute(
-            f"SELECT seq, received_at, event_name, data FROM events WHERE seq > {p} AND seq <= {p} "
-            f"AND event_name IN ({', '.join([p] * len(names))}) ORDER BY seq LIMIT {p}",
-            (cursor, end, *names, chunk),
-        ).fetchall()
-        if len(rows) == chunk:
-            end = rows[-1][0]
-        moved = connection.execute(
-            f"UPDATE subscriptions SET cursor = {p}, failed = failed + {p} WHERE id = {p} AND cursor = {p}",
-            (end, len(rows), record.id, cursor),
-        ).rowcount
-        if not moved:  # cannot happen while the row is held; read it again rather than skip anything
-            return 0
+    def _retention_rows(self, subscription_id: str, events: Sequence[StoredEvent], outcome: Failed) -> list[tuple[Any, ...]]:
         now = now_ms()
-        outcome = Failed("retention", detail, retryable=False)
-        for seq, received_at, event_name, data in rows:
-            self._insert_failure(
-                connection, record.id,
-                FirstFailure(seq, _event_id(bytes(data)), event_name, received_at, "live", None, outcome, now, None, attempts=0),
+        return [
+            self._delivery_row(
+                subscription_id,
+                FirstFailure(
+                    event.sequence, _event_id(event.data), event.event_name, round(event.received_at.timestamp() * 1000), "live", None, outcome,
+                    now, None, attempts=0,
+                ),
             )
-        return len(rows)
+            for event in events
+        ]
+
+    def _expire_chunk(self, connection: Any, subscription_id: str, cursor: int, end: int, rows: list[tuple[Any, ...]]) -> tuple[bool, int | None]:
+        """One chunk of :meth:`expire_undelivered`: if the cursor is still where the rows were
+        read from, move it to ``end`` and insert them; else (a worker's commit moved it) nothing.
+        Whether it moved, and the cursor now (``None``: the subscription was deleted)."""
+        p = self._p
+        moved = connection.execute(
+            f"UPDATE subscriptions SET cursor = {p}, failed = failed + {p} WHERE id = {p} AND cursor = {p}", (end, len(rows), subscription_id, cursor)
+        ).rowcount
+        if moved:
+            with closing(connection.cursor()) as statements:
+                statements.executemany(self._insert_delivery, rows)
+            return True, end
+        row = connection.execute(f"SELECT cursor FROM subscriptions WHERE id = {p}", (subscription_id,)).fetchone()
+        return False, None if row is None else row[0]
 
     async def purge(self, before_ms: int) -> int:
         """Delete given-up deliveries, attempts and finished replays older than ``before_ms``."""
