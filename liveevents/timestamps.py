@@ -11,9 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-__all__ = ["CALIPER_DATETIME", "TimestampError", "format_datetime", "normalize_timestamp", "parse_timestamp"]
-
-CALIPER_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+__all__ = ["TimestampError", "format_datetime", "normalize_timestamp", "parse_timestamp"]
 
 #: The rule a value that does not look like a timestamp at all breaks.
 FORMAT_RULE = (
@@ -31,7 +29,8 @@ _TIMESTAMP = re.compile(
         (?P<zone>Z|z|[+-]\d{2}:?\d{2}|[+-]\d{2})
     )?
     """,
-    re.VERBOSE,
+    # ASCII: to Unicode, \d is also a fullwidth or an Arabic-Indic digit, which int() reads too.
+    re.VERBOSE | re.ASCII,
 )
 
 

@@ -93,6 +93,11 @@ def test_rejections_name_field_value_and_rule(record: object, field: str, value:
         ("2023-04-31T10:00:00.000Z", "not a real calendar date and time (day is out of range for month)"),
         ("2023-04-30T10:00:00+2500", "the UTC offset must lie between -23:59 and +23:59"),
         ("2023-04-30T10:00:00-07:60", "the UTC offset must lie between -23:59 and +23:59"),
+        (
+            "\uff12023-04-30T10:00:00.000Z",  # a fullwidth 2
+            "expected an ISO 8601 timestamp with a UTC offset, such as 2019-11-01T19:11:05.222Z, "
+            "2019-11-01T12:11:05-07:00, 2019-11-01 12:11:05 -0700 or the bare date 2019-11-01",
+        ),
         (20230430, "required: an ISO 8601 timestamp string such as '2019-11-01T19:11:05.222Z'"),
         (None, "required: an ISO 8601 timestamp string such as '2019-11-01T19:11:05.222Z'"),
     ],

@@ -32,6 +32,11 @@ def test_rejects_unreadable(bad: str) -> None:
     ("bad", "rule"),
     [
         ("yesterday", "expected " + FORMAT_RULE),
+        # Digits of other scripts are digits to Unicode, not to ISO 8601.
+        ("\uff12019-11-01T19:11:05.222Z", "expected " + FORMAT_RULE),
+        ("2019-11-01T19:11:05.22\u0663Z", "expected " + FORMAT_RULE),
+        ("2019-11-01 12:11:05 -07\u06600", "expected " + FORMAT_RULE),
+        ("2019-11-\u0967\u0968", "expected " + FORMAT_RULE),
         ("2021-06-07T08:09", "expected " + FORMAT_RULE),
         ("2021-02-29", "not a real calendar date and time (day is out of range for month)"),
         ("2021-06-07T24:00:00.000Z", "not a real calendar date and time (hour must be in 0..23)"),
