@@ -15,8 +15,8 @@ import functools
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
-from contextlib import closing
 from collections.abc import Callable, Collection, Iterable, Sequence
+from contextlib import closing
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
