@@ -54,7 +54,7 @@ class _CaliperJson:
         try:
             return _Decoded(*decode(data))
         except JsonTextError as error:
-            raise InputSyntaxError(error.problem.message) from None
+            raise InputSyntaxError(error.reason, error.line, error.column) from None
 
     def elements(self, decoded: _Decoded) -> list[_Decoded] | None:
         if not isinstance(decoded.document, list):

@@ -18,11 +18,16 @@ __all__ = ["JsonTextError", "decode"]
 
 
 class JsonTextError(ValueError):
-    """The text is not JSON; ``problem`` locates it (line and column in the message)."""
+    """The text is not JSON.  ``problem`` reports it (line and column in its message); ``reason``
+    is the message without them, and ``line``/``column`` (1-based) say where, when known."""
 
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
+    def __init__(self, reason: str, line: int | None = None, column: int | None = None) -> None:
+        where = "" if line is None else f" at line {line} column {column}"
+        self.problem = Problem("", "json.syntax", reason + where, "error")
+        super().__init__(self.problem.message)
+        self.reason = reason
+        self.line = line
+        self.column = column
 
 
 class _Repeated(dict[str, Any]):
@@ -84,20 +89,16 @@ def decode(text: str | bytes | bytearray) -> tuple[Any, list[Problem]]:
         try:
             text = bytes(text).decode("utf-8-sig")
         except UnicodeDecodeError as error:
-            raise JsonTextError(
-                Problem("", "json.syntax", f"the input is not UTF-8 text (byte {error.start}: {error.reason})", "error")
-            ) from None
+            raise JsonTextError(f"the input is not UTF-8 text (byte {error.start}: {error.reason})") from None
     before = _marked[0]
     try:
         document = _DECODER.decode(text)
     except json.JSONDecodeError as error:
-        raise JsonTextError(
-            Problem("", "json.syntax", f"not JSON: {error.msg} at line {error.lineno} column {error.colno}", "error")
-        ) from None
+        raise JsonTextError(f"not JSON: {error.msg}", error.lineno, error.colno) from None
     except ValueError as error:  # NaN / Infinity
-        raise JsonTextError(Problem("", "json.syntax", f"not JSON: {error}", "error")) from None
+        raise JsonTextError(f"not JSON: {error}") from None
     except RecursionError:
-        raise JsonTextError(Problem("", "json.syntax", "nested too deep to decode (beyond Python's recursion limit)", "error")) from None
+        raise JsonTextError("nested too deep to decode (beyond Python's recursion limit)") from None
     if _marked[0] == before:
         return document, []
     duplicates = list(_repeated(document, ""))
