@@ -7,10 +7,12 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from click.testing import CliRunner
 
 from liveevents.cli import main
 from liveevents.config import ConfigError, Settings, canvas_settings_text, load_secrets, load_settings, mark_secrets_shown
+from liveevents.store.sqlite_schema import MIGRATIONS as SQLITE_MIGRATIONS
 from tests.helpers.service import ServedInstance, wait_for_health
 
 
@@ -161,25 +164,70 @@ def test_a_bad_caliper_setting_stops_before_secrets_are_generated(tmp_path: Path
     assert not (data_dir / "secrets.json").exists()
 
 
-def test_secrets_of_a_failed_first_start_are_shown_by_the_next_start(tmp_path: Path) -> None:
+def _not_a_database(path: Path) -> None:
+    path.write_bytes(b"grades,2024\nada,97\n" * 40)
+
+
+def _another_applications_database(path: Path) -> None:
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE events (id integer PRIMARY KEY, title text)")
+    connection.close()
+
+
+def _from_a_newer_liveevents(path: Path) -> None:
+    with sqlite3.connect(path) as connection:
+        connection.execute(f"PRAGMA user_version = {len(SQLITE_MIGRATIONS) + 1}")
+    connection.close()
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (Path.mkdir, "it is not a regular file (a directory?)"),
+        (_not_a_database, "file is not a database (not an SQLite database, or damaged)"),
+        (_another_applications_database, "it holds 1 table(s) but no liveevents schema (another application's database?); name a new file or an empty one"),
+        (
+            _from_a_newer_liveevents,
+            f"has schema version {len(SQLITE_MIGRATIONS) + 1}, written by a newer liveevents; this version knows versions up to "
+            f"{len(SQLITE_MIGRATIONS)}: upgrade liveevents on this node (or use another database)",
+        ),
+    ],
+    ids=["directory", "not-sqlite", "foreign-tables", "newer-schema"],
+)
+def test_a_database_file_that_cannot_be_used_stops_the_start_in_one_line_before_secrets(
+    tmp_path: Path, make: Callable[[Path], object], reason: str
+) -> None:
+    data_dir, database = tmp_path / "data", tmp_path / "elsewhere.sqlite3"
+    make(database)
+    failed = serve_once(data_dir, "--port", "0", LIVEEVENTS_DATABASE_URL=f"sqlite:///{database}")
+    assert failed.returncode == 1
+    assert failed.stdout == ""
+    [line] = failed.stderr.splitlines()
+    assert line.startswith(f"liveevents serve: cannot use the database file {database}: " if "newer" not in reason else f"liveevents serve: the database file {database} ")
+    assert line.endswith(reason)
+    assert not (data_dir / "secrets.json").exists()
+    # Nothing was changed: the file is as the operator left it.
+    if make is _another_applications_database:
+        with sqlite3.connect(database) as connection:
+            assert connection.execute("SELECT name FROM sqlite_schema").fetchall() == [("events",)]
+        connection.close()
+
+
+def test_secrets_generated_by_a_start_are_shown_by_the_first_start_that_succeeds(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    # Valid settings, but the database "file" is a directory: the store cannot open, after the secrets were generated.
-    (tmp_path / "a-directory").mkdir()
-    failed = serve_once(data_dir, "--port", "0", LIVEEVENTS_DATABASE_URL=f"sqlite:///{tmp_path / 'a-directory'}")
-    assert failed.returncode != 0
-    stored = json.loads((data_dir / "secrets.json").read_text())
-    for name in ("admin_token", "ingest_token", "kinesis_access_key_id", "kinesis_secret_access_key"):
-        assert stored[name] not in failed.stdout + failed.stderr
+    # Generated, then the start fails before the service announces them (as a store failing to open would).
+    stored, to_show = load_secrets(data_dir, environ={})
+    assert to_show
     with ServedInstance.start(data_dir, secrets=None) as first_success:
         first_output = first_success.output()
-        assert f"aws_access_key_id: {stored['kinesis_access_key_id']}" in first_output
-        assert f"aws_secret_access_key_dec: {stored['kinesis_secret_access_key']}" in first_output
-        assert stored["admin_token"] in first_output and stored["ingest_token"] in first_output
+        assert f"aws_access_key_id: {stored.kinesis_access_key_id}" in first_output
+        assert f"aws_secret_access_key_dec: {stored.kinesis_secret_access_key}" in first_output
+        assert stored.admin_token in first_output and stored.ingest_token in first_output
     with ServedInstance.start(data_dir, secrets=None) as restarted:
         later_output = restarted.output()[len(first_output):]
         assert "liveevents: Kinesis endpoint" in later_output
-        for name in ("admin_token", "ingest_token", "kinesis_access_key_id", "kinesis_secret_access_key"):
-            assert stored[name] not in later_output
+        for secret in (stored.admin_token, stored.ingest_token, stored.kinesis_access_key_id, stored.kinesis_secret_access_key):
+            assert secret not in later_output
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::"])

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
-from liveevents.store.base import NewEvent
+from liveevents.store.base import NewEvent, StoreError
 from liveevents.store.postgres import PostgresStore
+from liveevents.store.postgres_schema import MIGRATIONS as POSTGRES_MIGRATIONS
 from tests.helpers.postgres import postgres_schema_url
 from tests.helpers.records import record_bytes
 from tests.helpers.service import ServedInstance
@@ -76,3 +79,36 @@ def test_two_served_nodes_share_the_log(url: str, tmp_path: Path) -> None:
         last = answer["Records"][-1]["SequenceNumber"]
         assert node_b.admin_get(f"/api/v1/events/{last}")["record"]["body"]["marker"] == "599"
         assert node_b.admin_get("/api/v1/stats")["events_stored"] == 600
+
+
+def open_and_close(url: str) -> None:
+    """What a node's start does to the schema: migrate it to this version."""
+
+    async def main() -> None:
+        store = PostgresStore(url)
+        await store.open()
+        await store.close()
+
+    asyncio.run(main())
+
+
+def test_a_schema_migrated_by_a_newer_version_is_refused_and_left_alone(url: str) -> None:
+    open_and_close(url)
+    newer = len(POSTGRES_MIGRATIONS) + 1
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("UPDATE liveevents_schema SET version = %s", (newer,))
+
+    expected = f"has schema version {newer}, written by a newer liveevents; this version knows versions up to {len(POSTGRES_MIGRATIONS)}"
+    with pytest.raises(StoreError, match=re.escape(expected)):
+        PostgresStore(url).check()
+    with pytest.raises(StoreError, match=re.escape(expected)):
+        open_and_close(url)
+    # An older node must not mark the schema with its own version: a newer node would migrate again.
+    with psycopg.connect(url, autocommit=True) as connection:
+        assert connection.execute("SELECT version FROM liveevents_schema").fetchall() == [(newer,)]
+
+
+def test_check_passes_on_an_empty_schema_and_on_a_current_one(url: str) -> None:
+    PostgresStore(url).check()  # nothing created yet
+    open_and_close(url)
+    PostgresStore(url).check()

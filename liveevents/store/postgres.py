@@ -23,7 +23,16 @@ from psycopg_pool import ConnectionPool
 from liveevents.delivery.urls import mask_url
 from liveevents.store.base import StoreClosed, StoreError
 from liveevents.store.postgres_schema import MIGRATIONS
-from liveevents.store.sql import EVENT_COLUMNS, QUARANTINE_INSERT_COLUMNS, SqlStore, append_count_changes, count_upsert, event_row, rejection_row
+from liveevents.store.sql import (
+    EVENT_COLUMNS,
+    QUARANTINE_INSERT_COLUMNS,
+    SqlStore,
+    append_count_changes,
+    count_upsert,
+    event_row,
+    rejection_row,
+    require_known_schema,
+)
 from liveevents.store.writer import Append
 
 __all__ = ["PostgresStore"]
@@ -62,14 +71,28 @@ class PostgresStore(SqlStore):
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def check_connection(self, timeout_seconds: int = 10) -> None:
+    def check(self, timeout_seconds: int = 10) -> None:
         """Connect once and disconnect: ``StoreError`` in one line when the server cannot be reached
-        or refuses the login, so a start fails clearly before anything else is set up."""
+        or refuses the login, or a newer liveevents migrated the schema, so a start fails clearly
+        before anything else is set up."""
         try:
-            psycopg.connect(self.url, connect_timeout=timeout_seconds).close()
+            with psycopg.connect(self.url, connect_timeout=timeout_seconds, autocommit=True) as connection:
+                version = self._schema_version(connection)
         except psycopg.Error as error:
             reason = " ".join(str(error).split())  # libpq's message spans lines
             raise StoreError(f"cannot connect to PostgreSQL at {mask_url(self.url)}: {reason}") from None
+        require_known_schema(self._database_name(), version, len(MIGRATIONS))
+
+    def _database_name(self) -> str:
+        return f"the PostgreSQL database at {mask_url(self.url)}"
+
+    @staticmethod
+    def _schema_version(connection: psycopg.Connection[Any]) -> int:
+        """The applied migration count of the connection's schema (0 before the first start)."""
+        if connection.execute("SELECT to_regclass('liveevents_schema')").fetchone() == (None,):
+            return 0
+        row = connection.execute("SELECT version FROM liveevents_schema").fetchone()
+        return row[0] if row else 0
 
     async def open(self) -> None:
         await asyncio.to_thread(self._open)
@@ -87,6 +110,7 @@ class PostgresStore(SqlStore):
             if row is None:
                 connection.execute("INSERT INTO liveevents_schema (version) VALUES (0)")
             version = row[0] if row else 0
+            require_known_schema(self._database_name(), version, len(MIGRATIONS))
             for script in MIGRATIONS[version:]:
                 connection.execute(script)
             connection.execute("UPDATE liveevents_schema SET version = %s", (len(MIGRATIONS),))

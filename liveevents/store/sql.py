@@ -35,7 +35,7 @@ from liveevents.store.base import (
 from liveevents.store.notify import CommitSignal
 from liveevents.store.writer import Append, GroupCommitWriter, Task
 
-__all__ = ["EVENT_COLUMNS", "QUARANTINE_INSERT_COLUMNS", "SqlStore", "append_count_changes", "count_upsert", "now_ms"]
+__all__ = ["EVENT_COLUMNS", "QUARANTINE_INSERT_COLUMNS", "SqlStore", "append_count_changes", "count_upsert", "now_ms", "require_known_schema"]
 
 T = TypeVar("T")
 
@@ -44,6 +44,17 @@ QUARANTINE_INSERT_COLUMNS = "received_at, source, data, field, value, rule, stre
 QUARANTINE_COLUMNS = "id, " + QUARANTINE_INSERT_COLUMNS
 STREAM_COLUMNS = "name, shard_count, created_at"
 PURGE_CHUNK = 5_000
+
+
+def require_known_schema(database: str, version: int, known: int) -> None:
+    """Refuse a database whose schema a newer liveevents has migrated past what this one knows:
+    running on it could misread its tables, and (PostgreSQL, several nodes) marking it with the
+    older version would make a newer node migrate it again."""
+    if version > known:
+        raise StoreError(
+            f"{database} has schema version {version}, written by a newer liveevents; this version knows "
+            f"versions up to {known}: upgrade liveevents on this node (or use another database)"
+        )
 
 
 def now_ms() -> int:

@@ -20,7 +20,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from liveevents.store.base import StoreError
-from liveevents.store.sql import EVENT_COLUMNS, QUARANTINE_INSERT_COLUMNS, SqlStore, append_count_changes, count_upsert, event_row, now_ms, rejection_row
+from liveevents.store.sql import (
+    EVENT_COLUMNS,
+    QUARANTINE_INSERT_COLUMNS,
+    SqlStore,
+    append_count_changes,
+    count_upsert,
+    event_row,
+    now_ms,
+    rejection_row,
+    require_known_schema,
+)
 from liveevents.store.sqlite_schema import MIGRATIONS
 from liveevents.store.writer import Append
 
@@ -71,6 +81,30 @@ class SQLiteStore(SqlStore):
         self._reader_local = threading.local()
         self._readers_lock = threading.Lock()
 
+    def check(self) -> None:
+        """Read an existing database file once, read-only: ``StoreError`` in one line when it is
+        not an SQLite database (or is damaged) or a newer liveevents wrote it, so a start fails
+        clearly before anything else is set up.  A missing file is fine: it will be created."""
+        if not self.path.exists():
+            return
+        if not self.path.is_file():
+            raise StoreError(f"cannot use the database file {self.path}: it is not a regular file (a directory?)")
+        try:
+            connection = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                (version,) = connection.execute("PRAGMA user_version").fetchone()
+                (tables,) = connection.execute("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").fetchone()
+            finally:
+                connection.close()
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot use the database file {self.path}: {error} (not an SQLite database, or damaged)") from None
+        if version == 0 and tables:
+            raise StoreError(
+                f"cannot use the database file {self.path}: it holds {tables} table(s) but no liveevents schema "
+                "(another application's database?); name a new file or an empty one"
+            )
+        require_known_schema(f"the database file {self.path}", version, len(MIGRATIONS))
+
     async def open(self) -> None:
         await asyncio.to_thread(self._open)
         self._start_writer("liveevents-sqlite-writer")
@@ -79,6 +113,7 @@ class SQLiteStore(SqlStore):
         _create_private(self.path)
         connection = _connect(self.path)
         (version,) = connection.execute("PRAGMA user_version").fetchone()
+        require_known_schema(f"the database file {self.path}", version, len(MIGRATIONS))
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             # executescript commits on its own; the version bump goes in the same script.
             connection.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version={number};\nCOMMIT;")
