@@ -107,10 +107,13 @@ CASES: list[tuple[str, str, list[Mutation], set[tuple[str, str, str]]]] = [
     ("envelope key missing", "envelope-mixed-batch", [drop("/sendTime")], {("envelope.key.missing", "/sendTime", E)}),
     ("envelope key null", "envelope-mixed-batch", [put("/sensor", None)], {("envelope.key.missing", "/sensor", E)}),
     ("envelope custom key", "envelope-mixed-batch", [put("/extensions", {})], {("envelope.key.unknown", "/extensions", E)}),
+    ("envelope @context key", "envelope-mixed-batch", [put("/@context", V1P1)], {("envelope.key.unknown", "/@context", E)}),
     ("sensor not an IRI", "envelope-mixed-batch", [put("/sensor", "web sensor 1")], {("envelope.sensor.not-iri", "/sensor", W)}),
     ("sensor not a string", "envelope-mixed-batch", [put("/sensor", 7)], {("property.kind", "/sensor", E)}),
     ("sendTime without milliseconds", "envelope-mixed-batch", [put("/sendTime", "2024-10-02T11:00:01Z")], {("datetime.format", "/sendTime", E)}),
+    ("sendTime with a UTC offset", "envelope-mixed-batch", [put("/sendTime", "2024-10-02T11:00:01.123+00:00")], {("datetime.format", "/sendTime", E)}),
     ("dataVersion 1.2", "envelope-mixed-batch", [put("/dataVersion", "http://purl.imsglobal.org/ctx/caliper/v1p2")], {("envelope.dataVersion.unsupported", "/dataVersion", E)}),
+    ("dataVersion with a trailing slash", "envelope-mixed-batch", [put("/dataVersion", f"{V1P1}/")], {("envelope.dataVersion.unsupported", "/dataVersion", E)}),
     ("data empty", "envelope-mixed-batch", [put("/data", [])], {("envelope.data.empty", "/data", E)}),
     ("data not an array", "envelope-mixed-batch", [put("/data", {"x": 1})], {("property.kind", "/data", E)}),
     ("data item a string", "envelope-mixed-batch", [put("/data/1", f"{LMS}/media/welcome.webm")], {("envelope.data.item-kind", "/data/1", E)}),
@@ -139,6 +142,7 @@ CASES: list[tuple[str, str, list[Mutation], set[tuple[str, str, str]]]] = [
     ("type from an inline context", "assessment-started", [put("/@context", [{"Quiz": "https://vocab.example.org/Quiz"}, V1P1]), put("/object/type", "Quiz")], {("type.external", "/object/type", W)}),
     # properties
     ("event property missing", "assessment-started", [drop("/eventTime")], {("property.required", "/eventTime", E)}),
+    ("eventTime with an offset", "assessment-started", [put("/eventTime", "2024-10-02T11:15:00.000+02:00")], {("datetime.format", "/eventTime", E)}),
     ("event property null", "assessment-started", [put("/object", None)], {("property.required", "/object", E)}),
     ("entity id missing", "assessment-started", [drop("/object/id")], {("property.required", "/object/id", E)}),
     ("selector end missing", "annotation-highlighted", [drop("/generated/selection/end")], {("property.required", "/generated/selection/end", E)}),
@@ -165,7 +169,9 @@ CASES: list[tuple[str, str, list[Mutation], set[tuple[str, str, str]]]] = [
     ("deprecated inherited by LtiSession", "assessment-started", [put("/federatedSession/actor", f"{LMS}/people/ada")], {("property.deprecated", "/federatedSession/actor", E)}),
     ("deprecated Result score", "view-viewed-result", [put("/object/totalScore", 9)], {("property.deprecated", "/object/totalScore", E)}),
     ("deprecated navigatedFrom", "navigation-navigated-to", [put("/navigatedFrom", f"{LMS}/courses/chem-101/home")], {("property.deprecated", "/navigatedFrom", E)}),
+    ("deprecated Response assignable", "assessment-item-completed", [put("/generated/assignable", f"{LMS}/courses/chem-101/quizzes/4")], {("property.deprecated", "/generated/assignable", E)}),
     ("JSON-LD @id keyword", "assessment-started", [put("/object/@id", f"{LMS}/courses/chem-101/quizzes/4")], {("property.keyword", "/object/@id", E)}),
+    ("JSON-LD @type keyword on the event", "assessment-started", [put("/@type", "AssessmentEvent")], {("property.keyword", "/@type", E)}),
     ("property from a remote context", "assessment-started", [put("/@context", ["https://ctx.example.org/lms", V1P1]), put("/object/difficulty", "hard")], {("property.external", "/object/difficulty", W)}),
     ("property from an inline context", "assessment-started", [put("/@context", [{"difficulty": "https://vocab.example.org/difficulty"}, V1P1]), put("/object/difficulty", "hard")], {("property.external", "/object/difficulty", W)}),
     ("inline context does not define the property", "assessment-started", [put("/@context", [{"level": "https://vocab.example.org/level"}, V1P1]), put("/object/difficulty", "hard")], {("property.unknown", "/object/difficulty", E)}),
@@ -193,24 +199,30 @@ CASES: list[tuple[str, str, list[Mutation], set[tuple[str, str, str]]]] = [
     ("duration without a component", "assessment-started", [put("/federatedSession/duration", "PT")], {("duration.format", "/federatedSession/duration", E)}),
     ("duration with a dangling T", "assessment-started", [put("/federatedSession/duration", "P1DT")], {("duration.format", "/federatedSession/duration", E)}),
     ("negative duration", "assessment-started", [put("/federatedSession/duration", "-PT1M")], {("duration.format", "/federatedSession/duration", E)}),
+    ("duration with a fraction on hours", "assessment-started", [put("/federatedSession/duration", "PT1.5H")], {("duration.format", "/federatedSession/duration", E)}),
+    ("duration mixing weeks and days", "assessment-started", [put("/federatedSession/duration", "P1W2D")], {("duration.format", "/federatedSession/duration", E)}),
     ("duration a number", "media-paused", [put("/target/currentTime", 754)], {("property.kind", "/target/currentTime", E)}),
     ("DateTime a number", "assessment-started", [put("/eventTime", 1727860500000)], {("property.kind", "/eventTime", E)}),
     # vocabularies
     ("unknown role", "assessment-started", [put("/membership/roles", ["Learner", "Student"])], {("membership.role.unknown", "/membership/roles/1", E)}),
     ("role IRI instead of Term", "assessment-started", [put("/membership/roles", ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"])], {("membership.role.unknown", "/membership/roles/0", E)}),
     ("sub-role without its context role", "assessment-started", [put("/membership/roles", ["Instructor#TeachingAssistant"])], {("membership.role.context-missing", "/membership/roles/0", W)}),
+    ("sub-role under another context role", "assessment-started", [put("/membership/roles", ["Learner", "Learner#Instructor"])], {("membership.role.unknown", "/membership/roles/1", E)}),
     ("unknown status", "assessment-started", [put("/membership/status", "Enrolled")], {("membership.status.unknown", "/membership/status", E)}),
     # actions
     ("action not a Term", "assessment-started", [put("/action", "Began")], {("event.action.unknown", "/action", E)}),
     ("action IRI", "assessment-started", [put("/action", "http://purl.imsglobal.org/caliper/actions/Started")], {("event.action.unknown", "/action", E)}),
     ("action of another profile", "assessment-started", [put("/action", "Viewed")], {("event.action.not-allowed", "/action", E)}),
     ("Posted on a ThreadEvent (I5)", "thread-marked-as-read", [put("/action", "Posted")], {("event.action.not-allowed", "/action", E)}),
+    ("captioning action on a ViewEvent", "view-viewed-document", [put("/action", "EnabledCloseCaptioning")], {("event.action.not-allowed", "/action", E)}),
     ("action a list", "assessment-started", [put("/action", ["Started"])], {("property.kind", "/action", E)}),
     ("deprecated annotation action", "annotation-highlighted", [put("/action", "Liked")], {("event.action.deprecated", "/action", W)}),
     ("MarkedAsUnRead spelling", "thread-marked-as-read", [put("/action", "MarkedAsUnRead")], {("event.action.misspelled", "/action", E)}),
     ("context spelling of a captioning action", "media-paused", [put("/action", "EnabledCloseCaptioning")], {("event.action.context-spelling", "/action", W)}),
     # per-event-type slots
     ("AssessmentEvent actor SoftwareApplication", "assessment-started", [put("/actor", {"id": f"{LMS}/", "type": "SoftwareApplication"})], {("event.actor.type-not-allowed", "/actor/type", E)}),
+    ("supertype Agent where a Person is required", "navigation-navigated-to", [put("/actor", {"id": f"{LMS}/agents/7", "type": "Agent"})], {("event.actor.type-not-allowed", "/actor/type", E)}),
+    ("supertype Session where an LtiSession is required", "assessment-started", [put("/federatedSession", {"id": f"{LMS}/sessions/9", "type": "Session"})], {("property.type-not-allowed", "/federatedSession/type", E)}),
     ("AssessmentEvent object Document", "assessment-started", [put("/object", {"id": f"{LMS}/files/9", "type": "Document"})], {("event.object.type-not-allowed", "/object/type", E)}),
     ("AssessmentEvent generates a Score", "assessment-started", [put("/generated", {"id": f"{LMS}/scores/1", "type": "Score"})], {("event.generated.type-not-allowed", "/generated/type", E)}),
     ("Highlighted generates a TagAnnotation", "annotation-tagged", [put("/action", "Highlighted")], {("event.generated.type-not-allowed", "/generated/type", E)}),
@@ -259,7 +271,7 @@ def test_datetime_outside_the_one_caliper_form_is_rejected(value: str) -> None:
     assert findings(validate_caliper(document)) == {("datetime.format", "/object/dateToSubmit", E)}
 
 
-@pytest.mark.parametrize("value", ["PT50M12S", "P1Y2M3DT4H5M6.5S", "P3W", "PT0S", "P1D", "PT1,5S"])
+@pytest.mark.parametrize("value", ["PT50M12S", "P1Y2M3DT4H5M6.5S", "P3W", "PT0S", "P1D", "PT1,5S", "PT1H30M", "P1Y2M"])
 def test_iso_8601_durations_are_accepted(value: str) -> None:
     document = load("media-paused")
     document["object"]["duration"] = value
