@@ -258,3 +258,92 @@ def test_a_replayed_signature_with_an_unsigned_operation_stores_nothing(served: 
     assert response.status_code == 400
     assert response.json() == {"__type": "InvalidSignatureException", "message": "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization."}
     assert stored_count(served) == before
+
+
+def test_each_malformed_entry_gets_its_own_error_and_is_quarantined_with_the_reason(served: ServedInstance) -> None:
+    # Entries boto3 would refuse to send (bad base64, bad keys, not an object): a raw signed call.
+    def data(record: object) -> str:
+        return base64.b64encode(orjson.dumps(record)).decode()
+
+    no_event_time = {"attributes": {"event_name": "logged_in"}, "body": {}}
+    entries: list[object] = [
+        {"Data": data(canvas_record(300)), "PartitionKey": "300"},
+        {"Data": "@@@ not base64", "PartitionKey": "301"},
+        {"Data": data(canvas_record(302)), "PartitionKey": ""},
+        {"Data": data(canvas_record(303)), "PartitionKey": "k" * 257},
+        5,
+        {"Data": data({"foo": 1}), "PartitionKey": "305"},
+        {"Data": data(no_event_time), "PartitionKey": "306"},
+        {"Data": data(canvas_record(307)), "PartitionKey": "307"},
+    ]
+    body = orjson.dumps({"StreamName": STREAM, "Records": entries})
+    headers, body = signed_kinesis_request(served.url + "/", "PutRecords", body)
+    before_stored, before_rejected = stored_count(served)
+
+    response = httpx.post(served.url + "/", content=body, headers=headers)
+
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["FailedRecordCount"] == 6
+    results = answer["Records"]
+    assert [("SequenceNumber" in result, result.get("ErrorCode")) for result in results] == [
+        (True, None), *[(False, "InvalidArgumentException")] * 6, (True, None)
+    ]
+    assert stored_count(served) == (before_stored + 2, before_rejected + 6)
+    quarantined = served.admin_get("/api/v1/quarantine", limit=1000)["records"][-6:]
+    assert [(q["field"], q["partition_key"], base64.b64decode(q["data_base64"])) for q in quarantined] == [
+        ("Records[1].Data", "301", b"@@@ not base64"),
+        ("Records[2].PartitionKey", "", record_bytes(302)),
+        ("Records[3].PartitionKey", "k" * 257, record_bytes(303)),
+        ("Records[4]", None, b"5"),
+        ("", "305", b'{"foo":1}'),
+        ("attributes.event_time", "306", orjson.dumps(no_event_time)),
+    ]
+    rules = [q["rule"] for q in quarantined]
+    assert rules[0].startswith("not valid base64")
+    assert rules[1] == rules[2] == "required: a string of 1 to 256 characters"
+    assert rules[3] == "a record entry must be an object with Data and PartitionKey"
+    assert "'attributes'" in rules[4]
+    assert rules[5].startswith("required: an ISO 8601 timestamp")
+    # Each answer names the entry's field and the rule it broke.
+    for result, record in zip(results[1:7], quarantined):
+        assert result["ErrorMessage"].startswith(f"Record rejected and quarantined: {record['field'] or 'record'}: ")
+        assert result["ErrorMessage"].endswith(record["rule"])
+
+
+def test_put_record_of_a_malformed_record_is_refused_as_invalid_and_quarantined(served: ServedInstance) -> None:
+    no_event_name = orjson.dumps({"attributes": {"event_time": "2024-03-05T10:20:30Z"}, "body": {"marker": "310"}})
+    before_stored, before_rejected = stored_count(served)
+    with pytest.raises(ClientError) as caught:
+        served.kinesis().put_record(StreamName=STREAM, Data=no_event_name, PartitionKey="310")
+    # Not InternalFailure: Canvas would send a record that can never succeed again.
+    assert error_code(caught) == "InvalidArgumentException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert caught.value.response["Error"]["Message"].startswith("Record rejected and quarantined: attributes.event_name: missing: required")
+    assert stored_count(served) == (before_stored, before_rejected + 1)
+    (quarantined,) = served.admin_get("/api/v1/quarantine", limit=1000)["records"][-1:]
+    assert (quarantined["field"], quarantined["partition_key"], base64.b64decode(quarantined["data_base64"])) == (
+        "attributes.event_name", "310", no_event_name
+    )
+
+
+def test_records_of_exactly_1_mib_in_a_call_of_exactly_5_mib_are_accepted(served: ServedInstance) -> None:
+    mib = 1024 * 1024
+    records = []
+    for number in range(320, 325):
+        key = str(number)
+        padding = mib - len(key) - len(record_bytes(number))
+        records.append({"Data": record_bytes(number, body_size=padding), "PartitionKey": key})
+    assert sum(len(record["Data"]) + len(record["PartitionKey"]) for record in records) == 5 * mib
+    before_stored, before_rejected = stored_count(served)
+
+    answer = served.kinesis().put_records(StreamName=STREAM, Records=records)
+
+    assert answer["FailedRecordCount"] == 0
+    assert stored_count(served) == (before_stored + 5, before_rejected)
+    # One more (small, valid) record puts the call over 5 MiB: refused whole, nothing stored.
+    records.append({"Data": record_bytes(325), "PartitionKey": "325"})
+    with pytest.raises(ClientError) as caught:
+        served.kinesis().put_records(StreamName=STREAM, Records=records)
+    assert error_code(caught) == "InvalidArgumentException"
+    assert stored_count(served) == (before_stored + 5, before_rejected)
