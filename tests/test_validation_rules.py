@@ -230,6 +230,9 @@ CASES: list[tuple[str, str, list[Mutation], set[tuple[str, str, str]]]] = [
     ("AssessmentItem Started generates a Response (I4)", "assessment-item-completed", [put("/action", "Started")], {("event.generated.type-not-allowed", "/generated/type", E)}),
     ("NavigationEvent target a Person", "navigation-navigated-to", [put("/target", {"id": f"{LMS}/people/bo", "type": "Person"})], {("event.target.type-not-allowed", "/target/type", E)}),
     ("NavigationEvent referrer a Person", "navigation-navigated-to", [put("/referrer", {"id": f"{LMS}/people/bo", "type": "Person"})], {("event.referrer.type-not-allowed", "/referrer/type", E)}),
+    ("GradeEvent actor an Organization", "grade-graded", [put("/actor", {"id": f"{LMS}/departments/chemistry", "type": "Organization"})], {("event.actor.type-not-allowed", "/actor/type", E)}),
+    ("entity id a number", "assessment-started", [put("/object/id", 4)], {("property.kind", "/object/id", E)}),
+    ("entity id an object", "assessment-started", [put("/object/id", {"href": f"{LMS}/quizzes/4"})], {("property.kind", "/object/id", E)}),
     ("TimedOut by a Person", "session-timed-out", [put("/actor", {"id": f"{LMS}/people/ada", "type": "Person"})], {("event.actor.type-not-allowed", "/actor/type", E)}),
     ("LoggedIn into a Session", "session-logged-in", [put("/object", {"id": f"{LMS}/sessions/7f3e", "type": "Session"})], {("event.object.type-not-allowed", "/object/type", E)}),
     ("GradeEvent with a target (I7)", "grade-graded", [put("/target", f"{LMS}/courses/chem-101/quizzes/4#q1")], {("event.target.not-applicable", "/target", E)}),
@@ -420,3 +423,20 @@ def test_any_value_anywhere_gives_findings_never_an_exception(name: str) -> None
             for mode in ("strict", "canvas"):
                 for problem in validate_caliper(document, mode=mode):
                     assert problem.rule in RULES and problem.severity in ("error", "warning")
+
+
+def test_a_misspelled_action_that_is_not_allowed_is_named_as_sent() -> None:
+    document = load("view-viewed-document")
+    document["action"] = "EnabledCloseCaptioning"
+    [problem] = validate_caliper(document)
+    assert (problem.rule, problem.path) == ("event.action.not-allowed", "/action")
+    assert problem.message.startswith("action 'EnabledCloseCaptioning' is not allowed for ViewEvent (expected one of ")
+
+
+def test_an_empty_list_is_called_empty_and_a_standalone_entity_id_must_be_a_string() -> None:
+    document = load("view-viewed-document")
+    document["object"]["keywords"] = []
+    [problem] = validate_caliper(document)
+    assert problem.message == "'keywords' is an empty array; null or empty values SHOULD be omitted"
+    entity = {"@context": V1P1, "id": 5, "type": "Person"}
+    assert [(p.rule, p.path, p.message) for p in validate_caliper(entity)] == [("property.kind", "/id", "id is 5; expected an IRI string")]

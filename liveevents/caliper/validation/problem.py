@@ -45,8 +45,8 @@ def show(value: Any, limit: int = 80) -> str:
     if value is True or value is False:
         return "true" if value else "false"
     if isinstance(value, dict):
-        return "an object"
+        return "an object" if value else "an empty object"
     if isinstance(value, list):
-        return "an array"
+        return "an array" if value else "an empty array"
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"

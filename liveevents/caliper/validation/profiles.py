@@ -137,6 +137,7 @@ EVENT_PROFILES: Final[Mapping[str, EventProfile]] = MappingProxyType({
     ),
     "ForumEvent": _profile(actor="Person", actions="Subscribed Unsubscribed", object="Forum"),
     "GradeEvent": _profile(
+        actor="Person|SoftwareApplication",
         actions="Graded",
         object="Attempt",
         generated="Score",

@@ -231,6 +231,8 @@ class Walk:
                         f"{path}/id",
                         f"id {show(identifier)} is used for both {first} and {spec.name}; an id identifies one resource",
                     )
+        elif identifier is not None:
+            self.report("property.kind", f"{path}/id", f"id is {show(identifier)}; expected an IRI string")
         if spec is None:
             return
         if allowed is not None and spec.ancestors.isdisjoint(allowed):
@@ -300,14 +302,14 @@ class Walk:
             self.report("event.action.not-allowed", path, f"action {action!r} is not allowed for {type_name} (expected one of {allowed})", tolerated)
             return action
         spelling = ACTION_SPELLINGS.get(action)
+        term = action
         if spelling is not None:
             term, deviation = spelling
             if term in profile.actions or term in profile.deprecated_actions:
                 rule = "event.action.misspelled" if deviation is not None else "event.action.context-spelling"
                 self.report(rule, path, f"action {action!r} is spelled {term!r} in App. A", deviation)
                 return term
-            action = term
-        if action in ACTIONS:
+        if term in ACTIONS:
             self.report("event.action.not-allowed", path, f"action {action!r} is not allowed for {type_name} (expected one of {allowed})")
         else:
             self.report("event.action.unknown", path, f"action {show(action)} is not an App. A action Term")
