@@ -19,7 +19,7 @@ from liveevents.cli import main
 from tests.helpers.delivery import FAST_DELIVERY, put, subscribe, wait_until
 from tests.helpers.service import ServedInstance, free_port
 from tests.receivers.consumers import Collector, JwtWebhook
-from tests.receivers.events import logged_in
+from tests.receivers.events import course_completed, logged_in
 from tests.receivers.server import LoopbackServer, Reply, Script
 
 
@@ -123,3 +123,28 @@ def test_deactivation_notices_reactivation_and_replay(tmp_path: Path, endpoints:
     assert max(jtis.values()) == 1  # the replay did not disturb the live cursor: nothing twice
     replayed = {accepted.request.headers["webhook-id"] for accepted in hook.accepted[len(meanwhile) : len(meanwhile) + 3]}
     assert replayed == {parse_record(record).event_id for record in failing}
+
+
+def test_a_replay_re_delivers_only_the_event_types_and_the_times_asked_for(tmp_path: Path) -> None:
+    with ServedInstance.start(tmp_path / "data", env=FAST_DELIVERY) as served:
+        hook = JwtWebhook(served.url + "/.well-known/jwks.json")
+        with LoopbackServer({"/hook": hook}) as server:
+            view = subscribe(served, name="both", delivery_method="https", url=server.url("/hook"), event_types=["logged_in", "course_completed"])
+            # logged_in n happens at 10:11:n (2024-03-05); course_completed on 2024-06-30.
+            logins = [logged_in(n) for n in range(21, 25)]
+            put(served, [*logins, course_completed(5)])
+            # The stats count what is committed with the cursor: only then is all of it in a replay's range.
+            wait_until(lambda: served.admin_get(f"/api/v1/subscriptions/{view['id']}")["delivered"] == 5)
+
+            by_type = cli(served, "replay", "--subscription", view["id"], "--since", "2024-01-01T00:00:00Z", "--event-type", "logged_in", "--wait")
+            assert by_type.splitlines()[-1].endswith("done; 4 delivered, 0 queued for retry, 0 failed")
+            by_time = cli(served, "replay", "--subscription", view["id"], "--since", "2024-03-05T10:11:22Z", "--until", "2024-03-05T10:11:24.345Z", "--wait")
+            assert by_time.splitlines()[-1].endswith("done; 2 delivered, 0 queued for retry, 0 failed")
+            wait_until(lambda: len(hook.accepted) == 5 + 4 + 2)
+            time.sleep(0.3)  # nothing more
+
+    assert hook.rejected == []
+    jtis = Counter(accepted.message["jti"] for accepted in hook.accepted)
+    login_ids = [parse_record(record).event_id for record in logins]
+    # [10:11:22, 10:11:24.345) holds 10:11:22.345 and 10:11:23.345, not 10:11:24.345 (until is exclusive).
+    assert jtis == Counter({login_ids[0]: 2, login_ids[1]: 3, login_ids[2]: 3, login_ids[3]: 2, parse_record(course_completed(5)).event_id: 1})
