@@ -13,7 +13,7 @@ from liveevents.canvas.record import parse_record
 from tests.helpers.delivery import FAST_DELIVERY, jwt_payload, put, subscribe, wait_until
 from tests.helpers.service import ServedInstance
 from tests.receivers.events import logged_in
-from tests.receivers.server import LoopbackServer, Reply, Request
+from tests.receivers.server import LoopbackServer, Reply, Request, refused_url
 
 
 class Flaky:
@@ -74,3 +74,27 @@ def test_stats_and_metrics_count_what_the_receiver_got_with_the_latency_histogra
     assert f'liveevents_delivery_latency_seconds_bucket{{le="86400.0",{label}}} 11.0' in metrics
     assert f'liveevents_deliveries_total{{outcome="delivered",{label}}} 11.0' in metrics
     assert f'liveevents_deliveries_total{{outcome="failed",{label}}} 1.0' in metrics
+
+
+def test_stats_and_metrics_show_the_retries_waiting_at_a_dead_endpoint_and_the_backlog_of_an_inactive_subscription(tmp_path: Path) -> None:
+    settings = {**FAST_DELIVERY, "LIVEEVENTS_RETRY_SCHEDULE_SECONDS": "600"}  # no retry falls due during the test
+    dead = refused_url("/hook")
+    with ServedInstance.start(tmp_path / "data", env=settings) as service:
+        failing = subscribe(service, name="dead", delivery_method="https", url=dead, event_types=["logged_in"])
+        subscribe(service, name="off", delivery_method="https", url=dead, event_types=["logged_in"], active=False)
+        put(service, [logged_in(number) for number in range(1, 5)])
+
+        def settled() -> dict | None:
+            stats = {item["name"]: item for item in service.admin_get("/api/v1/stats")["subscriptions"]}
+            return stats if stats["dead"]["retrying"] == 4 and stats["off"]["backlog"] == 4 else None
+
+        stats = wait_until(settled)
+        label = f'subscription="{failing["id"]}"'
+        # The gauges are refreshed every lease cycle (0.5 s here).
+        metrics = wait_until(lambda: text if f"liveevents_deliveries_retrying{{{label}}} 4.0" in (text := httpx.get(service.url + "/metrics").text) else None)
+
+    shown = {name: (item["active"], item["delivered"], item["failed"], item["retrying"], item["backlog"]) for name, item in stats.items()}
+    assert shown == {"dead": (True, 0, 0, 4, 0), "off": (False, 0, 0, 0, 4)}
+    assert f'liveevents_deliveries_total{{outcome="retried",{label}}} 4.0' in metrics
+    assert f'liveevents_deliveries_total{{outcome="delivered",{label}}} 0.0' in metrics
+    assert f"liveevents_delivery_backlog{{{label}}} 0.0" in metrics
