@@ -347,3 +347,13 @@ def test_records_of_exactly_1_mib_in_a_call_of_exactly_5_mib_are_accepted(served
         served.kinesis().put_records(StreamName=STREAM, Records=records)
     assert error_code(caught) == "InvalidArgumentException"
     assert stored_count(served) == (before_stored + 5, before_rejected)
+
+
+def test_an_unsigned_put_records_is_refused_as_aws_does_and_stores_nothing(served: ServedInstance) -> None:
+    body = orjson.dumps({"StreamName": STREAM, "Records": [{"Data": base64.b64encode(record_bytes(330)).decode(), "PartitionKey": "330"}]})
+    before = stored_count(served)
+    response = httpx.post(served.url + "/", content=body, headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Kinesis_20131202.PutRecords"})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/x-amz-json-1.1"
+    assert response.json() == {"__type": "MissingAuthenticationTokenException", "message": "Missing Authentication Token"}
+    assert stored_count(served) == before
