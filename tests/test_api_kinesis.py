@@ -349,6 +349,22 @@ def test_records_of_exactly_1_mib_in_a_call_of_exactly_5_mib_are_accepted(served
     assert stored_count(served) == (before_stored + 5, before_rejected)
 
 
+def test_a_call_of_many_small_records_under_5_mib_is_accepted_though_its_body_is_larger(served: ServedInstance) -> None:
+    # Without the 500-record cap, base64 and ~40 bytes of JSON per record make the body far
+    # larger than the records it carries; the 5 MiB rule is about the records.
+    data = b'{"attributes":{"event_name":"logged_in","event_time":"2024-03-05T10:20:30.123Z"},"body":{}}'
+    records = [{"Data": data, "PartitionKey": "k"} for _ in range(55_000)]
+    assert sum(len(record["Data"]) + len(record["PartitionKey"]) for record in records) < 5 * 1024 * 1024
+    body = orjson.dumps({"StreamName": STREAM, "Records": [{"Data": base64.b64encode(data).decode(), "PartitionKey": "k"}] * len(records)})
+    assert len(body) > 8 * 1024 * 1024
+    before_stored, before_rejected = stored_count(served)
+
+    answer = served.kinesis().put_records(StreamName=STREAM, Records=records)
+
+    assert answer["FailedRecordCount"] == 0 and len(answer["Records"]) == 55_000
+    assert stored_count(served) == (before_stored + 55_000, before_rejected)
+
+
 def test_an_unsigned_put_records_is_refused_as_aws_does_and_stores_nothing(served: ServedInstance) -> None:
     body = orjson.dumps({"StreamName": STREAM, "Records": [{"Data": base64.b64encode(record_bytes(330)).decode(), "PartitionKey": "330"}]})
     before = stored_count(served)
