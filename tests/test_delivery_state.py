@@ -207,6 +207,23 @@ def test_replays_cover_the_log_up_to_the_cursor_when_requested(make_store: Calla
     run(check, make_store)
 
 
+def test_a_replay_ends_at_the_newest_event_of_the_log_when_it_lies_past_the_cursor(make_store: Callable[..., Store]) -> None:
+    # Events delivered just now lie after the durable cursor until the worker saves it: a replay
+    # asked for then must still cover them.
+    async def check(store: Store) -> None:
+        await store.ensure_stream("live-events")
+        state = DeliveryState(store)
+        record = await state.create(webhook())  # a new subscription starts after the events already there
+        sequences = await store.append([event("logged_in") for _ in range(9)])
+        await state.lease_cycle(NODE, LEASE_MS)
+        await state.commit(NODE, {record.id: Progress(cursor=sequences[3])})
+        replay = await state.create_replay(record.id, since="2024-03-01T00:00:00.000Z", until=None, event_types=[])
+        assert replay is not None and replay.end_sequence == sequences[-1]
+        assert (await state.get(record.id)).cursor == sequences[3]  # type: ignore[union-attr]
+
+    run(check, make_store)
+
+
 def test_delete_removes_everything_of_the_subscription(make_store: Callable[..., Store]) -> None:
     async def check(store: Store) -> None:
         state = DeliveryState(store)

@@ -118,7 +118,7 @@ class ReplayView(BaseModel):
     since: str
     until: str | None
     event_types: list[str]
-    end_sequence: int = Field(description="events up to here (the live cursor when requested); later ones come live")
+    end_sequence: int = Field(description="events up to here (the newest in the log when requested); later ones come live")
     position: int
     state: Literal["running", "done"]
     delivered: int

@@ -2,8 +2,8 @@
 
 The events get the same ids as before (JWT ``jti``, Caliper ``id``, ``webhook-id``), so
 consumers that de-duplicate recognise them; the subscription's live delivery goes on
-undisturbed.  Events later than the subscription's cursor at the time of the request are
-not replayed: they are on their way anyway.
+undisturbed.  The replay covers the log up to its newest event at the time of the request
+(later events come live); an event that live delivery had not sent yet may arrive twice.
 """
 
 from __future__ import annotations

@@ -635,11 +635,20 @@ class DeliveryState:
     # -- replays ----------------------------------------------------------------------------------
 
     async def create_replay(self, subscription_id: str, *, since: str, until: str | None, event_types: Sequence[str]) -> ReplayRecord | None:
-        """A replay of the events up to the subscription's cursor now (``None``: no such subscription)."""
+        """A replay of the events in the log now (``None``: no such subscription).
+
+        It ends at the newest event, not at the subscription's durable cursor: events just
+        delivered lie after that cursor until the worker saves it (and an event still waiting for
+        a slow answer holds it back), so a replay ending there would skip them.  An event after
+        the cursor not sent yet may then arrive twice (live and replayed), as at-least-once allows.
+        """
         p = self._p
+        newest = "greatest" if self._postgres else "max"
 
         def create(connection: Any) -> Any:
-            row = connection.execute(f"SELECT cursor FROM subscriptions WHERE id = {p}", (subscription_id,)).fetchone()
+            row = connection.execute(
+                f"SELECT {newest}(cursor, coalesce((SELECT max(seq) FROM events), 0)) FROM subscriptions WHERE id = {p}", (subscription_id,)
+            ).fetchone()
             if row is None:
                 return None
             return connection.execute(

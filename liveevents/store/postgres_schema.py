@@ -100,7 +100,7 @@ MIGRATIONS: list[str] = [
         since           text NOT NULL,           -- event_time range, normalised
         until           text,
         event_types     text NOT NULL,           -- JSON list
-        end_seq         bigint NOT NULL,         -- the live cursor when requested: later events come live
+        end_seq         bigint NOT NULL,         -- as created: the newest event (or the cursor); later events come live
         position        bigint NOT NULL,
         state           text NOT NULL,           -- 'running' | 'done'
         delivered       bigint NOT NULL DEFAULT 0,

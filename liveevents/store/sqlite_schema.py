@@ -102,7 +102,7 @@ MIGRATIONS: list[str] = [
         since           TEXT NOT NULL,           -- event_time range, normalised
         until           TEXT,
         event_types     TEXT NOT NULL,           -- JSON list
-        end_seq         INTEGER NOT NULL,        -- the live cursor when requested: later events come live
+        end_seq         INTEGER NOT NULL,        -- as created: the newest event (or the cursor); later events come live
         position        INTEGER NOT NULL,
         state           TEXT NOT NULL,           -- 'running' | 'done'
         delivered       INTEGER NOT NULL DEFAULT 0,
