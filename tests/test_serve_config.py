@@ -30,6 +30,8 @@ def test_defaults_are_safe() -> None:
     assert settings.retention_days == 14
     assert settings.verify_signatures is True and settings.kinesis_strict_record_count is False
     assert settings.endpoint_url == "http://127.0.0.1:8080"
+    assert settings.delivery_timeout_seconds == 15.0  # Instructure's webhook timeout
+    assert settings.allow_http is False
 
 
 def test_flags_beat_environment_beat_toml(tmp_path: Path) -> None:
