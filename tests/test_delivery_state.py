@@ -224,6 +224,18 @@ def test_a_replay_ends_at_the_newest_event_of_the_log_when_it_lies_past_the_curs
     run(check, make_store)
 
 
+def test_one_live_node_the_first_by_id_reports_the_inactive_subscriptions(make_store: Callable[..., Store]) -> None:
+    async def check(store: Store) -> None:
+        state = DeliveryState(store)
+        assert (await state.lease_cycle(OTHER, LEASE_MS)).reports_inactive  # alone
+        assert (await state.lease_cycle(NODE, LEASE_MS)).reports_inactive  # "node-a:8080" sorts first
+        assert not (await state.lease_cycle(OTHER, LEASE_MS)).reports_inactive
+        await state.release(NODE)  # node-a leaves: node-b takes over the report
+        assert (await state.lease_cycle(OTHER, LEASE_MS)).reports_inactive
+
+    run(check, make_store)
+
+
 def test_delete_removes_everything_of_the_subscription(make_store: Callable[..., Store]) -> None:
     async def check(store: Store) -> None:
         state = DeliveryState(store)

@@ -81,7 +81,7 @@ def test_stats_and_metrics_show_the_retries_waiting_at_a_dead_endpoint_and_the_b
     dead = refused_url("/hook")
     with ServedInstance.start(tmp_path / "data", env=settings) as service:
         failing = subscribe(service, name="dead", delivery_method="https", url=dead, event_types=["logged_in"])
-        subscribe(service, name="off", delivery_method="https", url=dead, event_types=["logged_in"], active=False)
+        off = subscribe(service, name="off", delivery_method="https", url=dead, event_types=["logged_in"], active=False)
         put(service, [logged_in(number) for number in range(1, 5)])
 
         def settled() -> dict | None:
@@ -91,10 +91,14 @@ def test_stats_and_metrics_show_the_retries_waiting_at_a_dead_endpoint_and_the_b
         stats = wait_until(settled)
         label = f'subscription="{failing["id"]}"'
         # The gauges are refreshed every lease cycle (0.5 s here).
-        metrics = wait_until(lambda: text if f"liveevents_deliveries_retrying{{{label}}} 4.0" in (text := httpx.get(service.url + "/metrics").text) else None)
+        off_label = f'subscription="{off["id"]}"'
+        wanted = (f"liveevents_deliveries_retrying{{{label}}} 4.0", f"liveevents_delivery_backlog{{{off_label}}} 4.0")
+        metrics = wait_until(lambda: text if all(line in (text := httpx.get(service.url + "/metrics").text) for line in wanted) else None)
 
     shown = {name: (item["active"], item["delivered"], item["failed"], item["retrying"], item["backlog"]) for name, item in stats.items()}
     assert shown == {"dead": (True, 0, 0, 4, 0), "off": (False, 0, 0, 0, 4)}
     assert f'liveevents_deliveries_total{{outcome="retried",{label}}} 4.0' in metrics
     assert f'liveevents_deliveries_total{{outcome="delivered",{label}}} 0.0' in metrics
     assert f"liveevents_delivery_backlog{{{label}}} 0.0" in metrics
+    # The inactive subscription, delivered by no node, is reported too: its backlog grows in /metrics.
+    assert f"liveevents_deliveries_retrying{{{off_label}}} 0.0" in metrics

@@ -1,8 +1,9 @@
 """Prometheus metrics of delivery, per subscription (label ``subscription`` = its id).
 
 Counters and the latency histogram count what this process did; the gauges (backlog,
-retrying) describe the subscriptions this node delivers, refreshed every lease cycle.  The
-store-wide figures per subscription are in ``GET /api/v1/stats``.
+retrying) describe the subscriptions this node delivers and, on one node (the first live one
+by id), the inactive ones, refreshed every lease cycle: summed over the nodes, every
+subscription counts once.  The store-wide figures per subscription are in ``GET /api/v1/stats``.
 """
 
 from __future__ import annotations

@@ -93,6 +93,7 @@ class DeliveryService:
         self._workers: dict[str, tuple[SubscriptionWorker, asyncio.Task[None]]] = {}
         self._stopping: dict[str, asyncio.Task[None]] = {}
         self._stopped: set[str] = set()  # stopped since started: read the cursor afresh to restart
+        self._inactive_reported: set[str] = set()  # inactive subscriptions whose gauges this node sets
         self._reconcile = asyncio.Event()
         self._background: set[asyncio.Task[None]] = set()
         self._context: WorkerContext | None = None
@@ -183,7 +184,7 @@ class DeliveryService:
             try:
                 lease = await self.state.lease_cycle(self.node, lease_ms)
                 await self._apply(lease)
-                await self._refresh_gauges(lease.owned)
+                await self._refresh_gauges(lease)
             except Exception as error:  # noqa: BLE001 - the store may be away for a while; keep trying
                 log.warning("delivery lease cycle failed (retrying): %s", error)
             with suppress(TimeoutError):
@@ -259,12 +260,20 @@ class DeliveryService:
                 held[0].stop(commit=False)
         self._reconcile.set()
 
-    async def _refresh_gauges(self, owned: list[SubscriptionRecord]) -> None:
-        running = [record for record in owned if record.id in self._workers]
-        if not running:
+    async def _refresh_gauges(self, lease: Lease) -> None:
+        """Backlog and retrying gauges of the subscriptions delivered here and, on the node that
+        reports them (:attr:`Lease.reports_inactive`), of the inactive ones."""
+        reported = [record for record in lease.owned if record.id in self._workers]
+        inactive: list[SubscriptionRecord] = []
+        if lease.reports_inactive:
+            inactive = [record for record in await self.state.subscriptions() if not record.subscription.active]
+        for subscription_id in self._inactive_reported - {record.id for record in inactive} - self._workers.keys():
+            self.metrics.forget_gauges(subscription_id)  # active again (its owner reports it), or deleted
+        self._inactive_reported = {record.id for record in inactive}
+        if not reported and not inactive:
             return
         pending = await self.state.pending_counts()
-        for record in running:
+        for record in reported + inactive:
             backlog = await self.state.backlog(record.subscription, record.cursor)
             self.metrics.set_gauges(record.id, backlog=backlog, retrying=pending.get(record.id, 0))
 

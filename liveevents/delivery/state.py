@@ -291,6 +291,9 @@ class Lease:
 
     owned: list[SubscriptionRecord]  # active subscriptions this node holds now
     share: int  # how many this node should hold: ceil(active / live nodes)
+    # The subscriptions no node delivers (inactive) still have a backlog to show: one node, the
+    # first live one by id, reports them, so that summing the nodes' gauges counts each once.
+    reports_inactive: bool = False
 
 
 # -- the tables -----------------------------------------------------------------------------------
@@ -396,7 +399,7 @@ class DeliveryState:
                 (node, now),
             )
             connection.execute(f"DELETE FROM delivery_nodes WHERE seen_at < {p}", (now - 20 * lease_ms,))
-            (alive,) = connection.execute(f"SELECT count(*) FROM delivery_nodes WHERE seen_at > {p}", (now - lease_ms,)).fetchone()
+            (alive, first) = connection.execute(f"SELECT count(*), min(node_id) FROM delivery_nodes WHERE seen_at > {p}", (now - lease_ms,)).fetchone()
             connection.execute(f"UPDATE subscriptions SET lease_until = {p} WHERE lease_owner = {p} AND active = 1", (until, node))
             connection.execute(f"UPDATE subscriptions SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = {p} AND active = 0", (node,))
             (active,) = connection.execute("SELECT count(*) FROM subscriptions WHERE active = 1").fetchone()
@@ -417,7 +420,7 @@ class DeliveryState:
             rows = connection.execute(
                 f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE lease_owner = {p} AND active = 1 ORDER BY id", (node,)
             ).fetchall()
-            return Lease([SubscriptionRecord.from_row(row) for row in rows], share)
+            return Lease([SubscriptionRecord.from_row(row) for row in rows], share, reports_inactive=first == node)
 
         return await self.store.write(cycle)
 
