@@ -62,6 +62,26 @@ def test_quarantine_lists_reasons(served: ServedInstance) -> None:
     assert "http: attributes.event_name: missing: required" in result.output
 
 
+def test_quarantine_pages_oldest_first_or_newest_first(tmp_path: Path) -> None:
+    with ServedInstance.start(tmp_path / "data") as service:
+        # Five records without an event_name: five quarantined records, ids 1 to 5.
+        for key in ("k1", "k2", "k3", "k4", "k5"):
+            rejected = {"attributes": {"event_time": "2024-03-05T10:20:30.123Z"}, "body": {"marker": key}}
+            httpx.post(service.url + "/api/v1/events", content=orjson.dumps(rejected), headers=service.ingest_headers() | {"Content-Type": "application/json"})
+
+        def ids(*arguments: str) -> tuple[list[str], str]:
+            result = CliRunner().invoke(main, ["events", "--url", service.url, "--token", service.secrets["admin_token"], "quarantine", *arguments])
+            assert result.exit_code == 0, result.output
+            lines = result.stdout.splitlines()
+            return [line.split()[0] for line in lines], result.stderr.strip()
+
+        assert ids("--limit", "2") == (["#1", "#2"], "(more: --after 2)")
+        assert ids("--limit", "2", "--after", "2") == (["#3", "#4"], "(more: --after 4)")
+        assert ids("--limit", "2", "--newest-first") == (["#5", "#4"], "(more: --newest-first --before 4)")
+        assert ids("--limit", "2", "--newest-first", "--before", "4") == (["#3", "#2"], "(more: --newest-first --before 2)")
+        assert ids("--limit", "2", "--newest-first", "--before", "2") == (["#1"], "")
+
+
 def test_a_wrong_token_and_an_unreachable_service_are_explained(served: ServedInstance, tmp_path: Path) -> None:
     refused = run(served, "count", token="wrong")
     assert refused.exit_code == 1 and "admin token was refused" in refused.output

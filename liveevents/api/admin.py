@@ -205,10 +205,14 @@ async def get_event(runtime: RuntimeDep, sequence: int, raw: RawQuery = False) -
 async def list_quarantine(
     runtime: RuntimeDep,
     after: Annotated[str | None, Query(description="cursor: ids greater than this")] = None,
+    before: Annotated[str | None, Query(description="cursor: ids less than this (the next page of newest_first)")] = None,
+    newest_first: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     raw: RawQuery = False,
 ) -> QuarantinePage:
-    records = await runtime.store.read_quarantine(after=_cursor("after", after) or 0, limit=limit)
+    records = await runtime.store.read_quarantine(
+        after=_cursor("after", after) or 0, before=_cursor("before", before), limit=limit, newest_first=newest_first
+    )
     next_cursor = str(records[-1].id) if len(records) == limit else None
     return QuarantinePage(records=[_quarantined(record, raw) for record in records], next_cursor=next_cursor)
 

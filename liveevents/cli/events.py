@@ -93,17 +93,27 @@ def show(api: ApiClient, sequence: int, raw: bool) -> None:
 
 @events.command()
 @click.option("--limit", default=20, show_default=True, help="How many records.")
+@click.option("--newest-first", is_flag=True, help="The latest rejections first.")
 @click.option("--after", default=None, help="Cursor: records with an id greater than this.")
+@click.option("--before", default=None, help="Cursor: records with an id less than this (the next page of --newest-first).")
 @click.option("--json", "as_json", is_flag=True, help="Print each record as one JSON line (with its bytes).")
 @raw_option
 @click.pass_obj
-def quarantine(api: ApiClient, limit: int, after: str | None, as_json: bool, raw: bool) -> None:
-    """List quarantined records with the reason each was rejected."""
-    page = api.get("/api/v1/quarantine", limit=max(1, min(limit, 1000)), after=after, raw=_raw_param(raw))
+def quarantine(api: ApiClient, limit: int, newest_first: bool, after: str | None, before: str | None, as_json: bool, raw: bool) -> None:
+    """List quarantined records with the reason each was rejected (oldest first unless --newest-first)."""
+    page = api.get(
+        "/api/v1/quarantine",
+        limit=max(1, min(limit, 1000)),
+        after=after,
+        before=before,
+        newest_first="true" if newest_first else None,
+        raw=_raw_param(raw),
+    )
     for record in page["records"]:
         if as_json:
             click.echo(orjson.dumps(record).decode())
         else:
             click.echo(f"#{record['id']} {record['received_at']} {record['source']}: {record['field'] or 'record'}: {record['value']}: {record['rule']}")
     if page["next_cursor"] is not None:
-        click.echo(f"(more: --after {page['next_cursor']})", err=True)
+        more = f"--newest-first --before {page['next_cursor']}" if newest_first else f"--after {page['next_cursor']}"
+        click.echo(f"(more: {more})", err=True)

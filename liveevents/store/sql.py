@@ -240,10 +240,15 @@ class SqlStore(ABC):
         row = await self.read(lambda connection: connection.execute(query, (sequence,)).fetchone())
         return None if row is None else _stored_event(row)
 
-    async def read_quarantine(self, *, after: int = 0, limit: int = 100) -> list[QuarantinedRecord]:
+    async def read_quarantine(
+        self, *, after: int = 0, before: int | None = None, limit: int = 100, newest_first: bool = False
+    ) -> list[QuarantinedRecord]:
+        """Quarantined records with ``after < id < before``, oldest first (or newest first)."""
         p = self.PLACEHOLDER
-        query = f"SELECT {QUARANTINE_COLUMNS} FROM quarantine WHERE id > {p} ORDER BY id LIMIT {p}"
-        rows = await self.read(lambda connection: connection.execute(query, (after, limit)).fetchall())
+        upper = "" if before is None else f" AND id < {p}"
+        query = f"SELECT {QUARANTINE_COLUMNS} FROM quarantine WHERE id > {p}{upper} ORDER BY id {'DESC' if newest_first else 'ASC'} LIMIT {p}"
+        parameters = (after, limit) if before is None else (after, before, limit)
+        rows = await self.read(lambda connection: connection.execute(query, parameters).fetchall())
         return [_quarantined(row) for row in rows]
 
     async def stats(self) -> Stats:
