@@ -32,17 +32,14 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import orjson
 
+from support.postgres import DEFAULT_SERVER, store_settings
 from support.records import MIX, realistic_records
 from support.served import ServedInstance, free_port, fresh_secrets
 
@@ -230,32 +227,6 @@ def ceiling(data_dir: Path) -> float:
     return signing_rate(KeyStore(data_dir / "keys").keys().current, claims, seconds=3.0)
 
 
-@contextmanager
-def postgres_database(server: str) -> Iterator[str]:
-    """A new empty database on ``server`` (a URL of an existing database, superuser or
-    CREATEDB), dropped afterwards; yields its URL."""
-    import psycopg
-    from psycopg import sql
-
-    name = f"liveevents_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
-        finally:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-@contextmanager
-def store_settings(store: str, server: str) -> Iterator[dict[str, str]]:
-    """The service's environment for ``store``."""
-    if store == "sqlite":
-        yield {}
-        return
-    with postgres_database(server) as url:
-        yield {"LIVEEVENTS_DATABASE_URL": url}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20_000, help="events per throughput run")
@@ -263,7 +234,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of the latency runs")
     parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite", help="the service's store")
     parser.add_argument(
-        "--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres", help="server for --store postgres (a throw-away database is created there)"
+        "--postgres", default=DEFAULT_SERVER, help="server for --store postgres (a throw-away database is created there)"
     )
     options = parser.parse_args()
 
