@@ -80,6 +80,10 @@ def test_quarantine_pages_oldest_first_or_newest_first(tmp_path: Path) -> None:
         assert ids("--limit", "2", "--newest-first") == (["#5", "#4"], "(more: --newest-first --before 4)")
         assert ids("--limit", "2", "--newest-first", "--before", "4") == (["#3", "#2"], "(more: --newest-first --before 2)")
         assert ids("--limit", "2", "--newest-first", "--before", "2") == (["#1"], "")
+        # The hint keeps the other bound, so that following it stays within the range asked for.
+        assert ids("--limit", "2", "--before", "4") == (["#1", "#2"], "(more: --after 2 --before 4)")
+        assert ids("--limit", "1", "--newest-first", "--after", "2") == (["#5"], "(more: --newest-first --before 5 --after 2)")
+        assert ids("--limit", "2", "--newest-first", "--before", "5", "--after", "2") == (["#4", "#3"], "(more: --newest-first --before 3 --after 2)")
 
 
 def test_a_wrong_token_and_an_unreachable_service_are_explained(served: ServedInstance, tmp_path: Path) -> None:

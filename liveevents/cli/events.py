@@ -115,5 +115,9 @@ def quarantine(api: ApiClient, limit: int, newest_first: bool, after: str | None
         else:
             click.echo(f"#{record['id']} {record['received_at']} {record['source']}: {record['field'] or 'record'}: {record['value']}: {record['rule']}")
     if page["next_cursor"] is not None:
-        more = f"--newest-first --before {page['next_cursor']}" if newest_first else f"--after {page['next_cursor']}"
+        # The other bound stays in the hint: the next page must not run past the range asked for.
+        if newest_first:
+            more = f"--newest-first --before {page['next_cursor']}" + ("" if after is None else f" --after {after}")
+        else:
+            more = f"--after {page['next_cursor']}" + ("" if before is None else f" --before {before}")
         click.echo(f"(more: {more})", err=True)
