@@ -32,6 +32,7 @@ from support.served import ServedInstance, fresh_secrets
 
 from liveevents.canvas.record import decode_record
 from liveevents.store import postgres_schema, sqlite_schema
+from liveevents.store.sql import EVENT_COLUMNS
 
 
 def make_records(count: int) -> list[tuple[bytes, str]]:
@@ -47,9 +48,6 @@ def _rows(records: list[tuple[bytes, str]]) -> list[tuple[Any, ...]]:
     return rows
 
 
-_COLUMNS = "seq, stream, received_at, event_name, event_time, partition_key, data, source, access_key_id"
-
-
 def sqlite_floor(records: list[tuple[bytes, str]], directory: Path) -> float:
     """records/s of one executemany in one transaction into the event log's schema."""
     rows = _rows(records)
@@ -59,7 +57,7 @@ def sqlite_floor(records: list[tuple[bytes, str]], directory: Path) -> float:
     connection.executescript(sqlite_schema.MIGRATIONS[0])
     started = time.perf_counter()
     connection.execute("BEGIN")
-    connection.executemany(f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    connection.executemany(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     connection.execute("COMMIT")
     elapsed = time.perf_counter() - started
     connection.close()
@@ -75,7 +73,7 @@ def postgres_floor(records: list[tuple[bytes, str]], server: str) -> float:
         connection.execute(postgres_schema.MIGRATIONS[0])
         connection.commit()
         started = time.perf_counter()
-        with connection.cursor() as cursor, cursor.copy(f"COPY events ({_COLUMNS}) FROM STDIN") as copy:
+        with connection.cursor() as cursor, cursor.copy(f"COPY events ({EVENT_COLUMNS}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
         connection.commit()

@@ -187,7 +187,7 @@ def test_a_worker_deactivates_its_subscription_and_releases_it(make_store: Calla
     run(check, make_store)
 
 
-def test_replays_cover_the_log_up_to_the_cursor_when_requested(make_store: Callable[..., Store]) -> None:
+def test_a_replay_is_recorded_with_its_range_and_its_progress_committed(make_store: Callable[..., Store]) -> None:
     async def check(store: Store) -> None:
         state = DeliveryState(store)
         record = await state.create(webhook())

@@ -112,3 +112,17 @@ def test_check_passes_on_an_empty_schema_and_on_a_current_one(url: str) -> None:
     PostgresStore(url).check()  # nothing created yet
     open_and_close(url)
     PostgresStore(url).check()
+
+
+def test_another_applications_tables_are_refused_before_anything_is_created(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("CREATE TABLE events (id serial PRIMARY KEY, title text)")
+        connection.execute("CREATE TABLE quarantine (id serial PRIMARY KEY)")
+
+    expected = "already has tables named events, quarantine but no liveevents schema (another application's?)"
+    with pytest.raises(StoreError, match=re.escape(expected)):
+        PostgresStore(url).check()
+    with pytest.raises(StoreError, match=re.escape(expected)):
+        open_and_close(url)
+    with psycopg.connect(url, autocommit=True) as connection:
+        assert connection.execute("SELECT to_regclass('liveevents_schema')").fetchone() == (None,)  # rolled back

@@ -206,7 +206,7 @@ async def list_quarantine(
     runtime: RuntimeDep,
     after: Annotated[str | None, Query(description="cursor: ids greater than this")] = None,
     before: Annotated[str | None, Query(description="cursor: ids less than this (the next page of newest_first)")] = None,
-    newest_first: bool = False,
+    newest_first: Annotated[bool, Query(description="the latest rejections first (page on with before)")] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     raw: RawQuery = False,
 ) -> QuarantinePage:

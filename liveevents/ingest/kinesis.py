@@ -39,7 +39,8 @@ ACCOUNT_ID = "000000000000"
 MAX_CALL_BYTES = 5 * 1024 * 1024  # all records' data + partition keys
 # The JSON body carries the data base64-encoded (4/3) plus ~40 bytes of keys and punctuation per
 # record; with no 500-record cap, a call of 5 MiB in records of ~60 bytes needs about 10 MiB.
-# Bounded all the same: the body is read into memory before it is checked.
+# Bounded all the same (the body is read into memory before it is checked): a call of records
+# under ~25 bytes each, which only a client ignoring AWS's 500-record cap can send, may exceed it.
 MAX_BODY_BYTES = 16 * 1024 * 1024
 AWS_MAX_RECORDS = 500
 MAX_PARTITION_KEY = 256

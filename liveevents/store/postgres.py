@@ -44,6 +44,11 @@ log = logging.getLogger(__name__)
 APPEND_LOCK = 0x4C4956455F415050  # "LIVE_APP"
 MIGRATE_LOCK = 0x4C4956455F4D4947  # "LIVE_MIG"
 _NOW_MS = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+_OWN_TABLES = ("streams", "events", "quarantine")  # made by the first migration
+
+
+def _one_line(error: psycopg.Error) -> str:
+    return " ".join(str(error).split())  # libpq's messages span lines
 
 
 class PostgresStore(SqlStore):
@@ -76,15 +81,29 @@ class PostgresStore(SqlStore):
         or refuses the login, or a newer liveevents migrated the schema, so a start fails clearly
         before anything else is set up."""
         try:
-            with psycopg.connect(self.url, connect_timeout=timeout_seconds, autocommit=True) as connection:
-                version = self._schema_version(connection)
+            connection = psycopg.connect(self.url, connect_timeout=timeout_seconds, autocommit=True)
         except psycopg.Error as error:
-            reason = " ".join(str(error).split())  # libpq's message spans lines
-            raise StoreError(f"cannot connect to PostgreSQL at {mask_url(self.url)}: {reason}") from None
-        require_known_schema(self._database_name(), version, len(MIGRATIONS))
+            raise StoreError(f"cannot connect to PostgreSQL at {mask_url(self.url)}: {_one_line(error)}") from None
+        with connection:
+            try:
+                self._require_usable_schema(connection, self._schema_version(connection))
+            except psycopg.Error as error:
+                raise StoreError(f"cannot read the liveevents schema of {self._database_name()}: {_one_line(error)}") from None
 
     def _database_name(self) -> str:
         return f"the PostgreSQL database at {mask_url(self.url)}"
+
+    def _require_usable_schema(self, connection: psycopg.Connection[Any], version: int) -> None:
+        """``StoreError`` when a newer liveevents migrated the schema, or when, before the first
+        migration, tables of liveevents' names are there already (another application's)."""
+        require_known_schema(self._database_name(), version, len(MIGRATIONS))
+        if version == 0:
+            taken = [name for name in _OWN_TABLES if connection.execute("SELECT to_regclass(%s)", (name,)).fetchone() != (None,)]
+            if taken:
+                raise StoreError(
+                    f"{self._database_name()} already has tables named {', '.join(taken)} but no liveevents schema "
+                    "(another application's?): use another database, or another schema through search_path"
+                )
 
     @staticmethod
     def _schema_version(connection: psycopg.Connection[Any]) -> int:
@@ -110,7 +129,7 @@ class PostgresStore(SqlStore):
             if row is None:
                 connection.execute("INSERT INTO liveevents_schema (version) VALUES (0)")
             version = row[0] if row else 0
-            require_known_schema(self._database_name(), version, len(MIGRATIONS))
+            self._require_usable_schema(connection, version)
             for script in MIGRATIONS[version:]:
                 connection.execute(script)
             connection.execute("UPDATE liveevents_schema SET version = %s", (len(MIGRATIONS),))
