@@ -240,7 +240,8 @@ class DeliveryService:
         outcome = (await asyncio.gather(task, return_exceptions=True))[0]
         if isinstance(outcome, Exception):
             log.error("the delivery worker of subscription %s failed: %r", worker.subscription_id, outcome)
-        self.metrics.forget_gauges(worker.subscription_id)
+        if worker.subscription_id not in self._inactive_reported:  # else set again as an inactive one already
+            self.metrics.forget_gauges(worker.subscription_id)
         if self._context is not None:
             await self._context.dispatcher.forget(worker.subscription_id)  # its connections
         if release:
