@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import sqlite3
 from contextlib import closing
+from pathlib import Path
 
 import httpx
 import orjson
 import pytest
 
 from tests.helpers.fixtures import served  # noqa: F401
+from tests.helpers.postgres import postgres_schema_url
 from tests.helpers.records import canvas_record, record_bytes
 from tests.helpers.service import ServedInstance
 
@@ -226,3 +228,66 @@ def test_the_kinesis_endpoint_answers_errors_the_aws_way(served: ServedInstance)
     assert wrong_method.json() == {"__type": "UnknownOperationException", "message": "GET / is not supported: the Kinesis API takes POST requests (AWS JSON 1.1)"}
     unsigned = httpx.post(served.url + "/", content=b"{}", headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Kinesis_20131202.ListStreams"})
     assert unsigned.json() == {"__type": "MissingAuthenticationTokenException", "message": "Missing Authentication Token"}
+
+
+def test_out_of_range_ids_and_cursors_are_refused_not_a_server_error(served: ServedInstance) -> None:
+    """2**63 is one past the stores' 64-bit keys (SQLite raised OverflowError: a 500); '²' is a
+    digit to str.isdigit() that int() refuses (a ValueError: a 500)."""
+    admin = served.admin_headers()
+    beyond = httpx.get(served.url + "/api/v1/events/9223372036854775808", headers=admin)
+    assert beyond.status_code == 422
+    assert [(p["field"], p["value"]) for p in beyond.json()["problems"]] == [("path.sequence", "9223372036854775808")]
+    assert httpx.get(served.url + "/api/v1/events/9223372036854775807", headers=admin).status_code == 404
+    cursors = [
+        ("/api/v1/events", "after", "9223372036854775808"),
+        ("/api/v1/events", "before", "9223372036854775808"),
+        ("/api/v1/events", "after", "\u00b2"),
+        ("/api/v1/quarantine", "after", "9223372036854775808"),
+        ("/api/v1/quarantine", "before", "\u00b2"),
+    ]
+    for path, name, value in cursors:
+        answer = httpx.get(served.url + path, params={name: value}, headers=admin)
+        assert answer.status_code == 400, (path, name, value)
+        assert answer.json() == {"detail": f"query parameter {name!r}: {value!r} is not a cursor (a sequence number)"}
+
+
+def test_nul_characters_in_parameters_are_refused(served: ServedInstance) -> None:
+    answer = httpx.get(served.url + "/api/v1/events", params={"stream": "live\x00events"}, headers=served.admin_headers())
+    assert answer.status_code == 422
+    assert answer.json() == {
+        "detail": "invalid request: 1 problem",
+        "problems": [{"field": "query.stream", "value": "live\x00events", "rule": "must not contain a NUL character"}],
+    }
+
+
+@pytest.mark.postgres
+def test_nul_characters_in_parameters_are_refused_on_postgresql_too(tmp_path: Path) -> None:
+    """PostgreSQL text cannot hold NUL: such a value reached a query and failed there (a 500)."""
+    with postgres_schema_url() as url, ServedInstance.start(tmp_path / "data", env={"LIVEEVENTS_DATABASE_URL": url}) as service:
+        admin = service.admin_headers()
+        answers = {
+            "query.name": httpx.get(service.url + "/api/v1/events", params={"name": "logged\x00in"}, headers=admin),
+            "path.subscription_id": httpx.get(service.url + "/api/v1/subscriptions/a%00b", headers=admin),
+        }
+        for field, answer in answers.items():
+            assert answer.status_code == 422, (field, answer.text)
+            assert [(p["field"], p["rule"]) for p in answer.json()["problems"]] == [(field, "must not contain a NUL character")]
+
+
+def test_the_schema_documents_422_answers_in_the_shape_they_have(served: ServedInstance) -> None:
+    schema = httpx.get(served.url + "/openapi.json").json()
+    documented = {
+        (method.upper(), path): operation["responses"]["422"]["content"]["application/json"]["schema"]
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "422" in operation["responses"]
+    }
+    assert ("GET", "/api/v1/events") in documented and ("POST", "/api/v1/subscriptions") in documented
+    assert all(body == {"$ref": "#/components/schemas/ProblemReport"} for body in documented.values()), documented
+    components = schema["components"]["schemas"]
+    assert "HTTPValidationError" not in components
+    assert components["ProblemReport"]["required"] == ["detail", "problems"]
+    event = schema["paths"]["/api/v1/events/{sequence}"]["get"]
+    assert set(event["responses"]) == {"200", "404", "422"}
+    assert event["parameters"][0]["schema"] == {"type": "integer", "minimum": 0, "maximum": 9223372036854775807, "title": "Sequence"}
+    assert "400" in schema["paths"]["/api/v1/events"]["get"]["responses"]

@@ -163,6 +163,22 @@ def test_deliveries_and_replays_of_a_new_subscription(served: ServedInstance) ->
     assert call(served, "GET", path + "/replays").json()["replays"][0]["id"] == replay["id"]
 
 
+def test_delivery_and_replay_ids_beyond_64_bits_are_refused_not_a_server_error(served: ServedInstance) -> None:
+    """2**63 is one past the stores' 64-bit keys: SQLite raised OverflowError (a 500)."""
+    path = f"/api/v1/subscriptions/{call(served, 'POST', '/api/v1/subscriptions', webhook()).json()['id']}"
+    answers = {
+        "path.delivery_id": call(served, "GET", path + "/deliveries/9223372036854775808"),
+        "path.delivery_id (retry)": call(served, "POST", path + "/deliveries/9223372036854775808/retry"),
+        "path.replay_id": call(served, "GET", path + "/replays/9223372036854775808"),
+        "query.after": call(served, "GET", path + "/deliveries", params={"after": "9223372036854775808"}),
+    }
+    for field, answer in answers.items():
+        assert answer.status_code == 422, (field, answer.text)
+        assert [(p["field"], p["value"]) for p in answer.json()["problems"]] == [(field.split(" ")[0], "9223372036854775808")]
+    assert call(served, "GET", path + "/deliveries/9223372036854775807").status_code == 404
+    assert call(served, "GET", path + "/replays/9223372036854775807").status_code == 404
+
+
 @pytest.mark.parametrize(
     ("body", "fields"),
     [

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from liveevents.api.auth import require_admin
+from liveevents.api.params import MAX_KEY, KeyPath, refuse_nul
 from liveevents.api.redaction import redact_bytes, redact_json, redact_text
 from liveevents.api.runtime import Runtime, get_runtime
 from liveevents.delivery.latency import LatencyHistogram
@@ -25,7 +26,7 @@ from liveevents.timestamps import normalize_timestamp
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin)], tags=["inspection"])
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin), Depends(refuse_nul)], tags=["inspection"])
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 RawQuery = Annotated[
@@ -161,12 +162,16 @@ def _timestamp(name: str, value: str | None) -> str | None:
 def _cursor(name: str, value: str | None) -> int | None:
     if value is None:
         return None
-    if not value.isdigit():
+    # isdigit() alone takes '²' (which int() refuses) and other scripts' digits.
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_KEY:
         raise HTTPException(status_code=400, detail=f"query parameter {name!r}: {value!r} is not a cursor (a sequence number)")
     return int(value)
 
 
-@router.get("/events", response_model=EventPage)
+_BAD_QUERY: dict[int | str, dict[str, Any]] = {400: {"description": "A cursor or timestamp that cannot be read"}}
+
+
+@router.get("/events", response_model=EventPage, responses=_BAD_QUERY)
 async def list_events(
     runtime: RuntimeDep,
     name: Annotated[list[str] | None, Query(description="event names to include (repeatable)")] = None,
@@ -193,15 +198,15 @@ async def list_events(
     return EventPage(events=[_event(event, raw) for event in events], next_cursor=next_cursor)
 
 
-@router.get("/events/{sequence}", response_model=Event)
-async def get_event(runtime: RuntimeDep, sequence: int, raw: RawQuery = False) -> Event:
+@router.get("/events/{sequence}", response_model=Event, responses={404: {"description": "No such event (never stored, or purged)"}})
+async def get_event(runtime: RuntimeDep, sequence: KeyPath, raw: RawQuery = False) -> Event:
     event = await runtime.store.get_event(sequence)
     if event is None:
         raise HTTPException(status_code=404, detail=f"no event with sequence number {sequence} (never stored, or purged)")
     return _event(event, raw)
 
 
-@router.get("/quarantine", response_model=QuarantinePage)
+@router.get("/quarantine", response_model=QuarantinePage, responses=_BAD_QUERY)
 async def list_quarantine(
     runtime: RuntimeDep,
     after: Annotated[str | None, Query(description="cursor: ids greater than this")] = None,

@@ -3,7 +3,8 @@
 
 The Kinesis endpoint at ``/`` answers as AWS does instead (``{"__type", "message"}``): the SDKs
 read that shape.  Handlers installed here cover what FastAPI and Starlette answer on their own
-(unknown paths, wrong methods, query validation, unexpected faults).
+(unknown paths, wrong methods, query validation, unexpected faults), and ``/openapi.json``
+documents their 422 answers as :class:`ProblemReport`, the shape they have.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 import orjson
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,11 +24,24 @@ from starlette.responses import Response
 from liveevents.ingest.kinesis import CONTENT_TYPE as KINESIS_CONTENT_TYPE
 from liveevents.store.base import StoreError
 
-__all__ = ["error_response", "install_error_handlers"]
+__all__ = ["Problem", "ProblemReport", "error_response", "install_error_handlers"]
 
 log = logging.getLogger(__name__)
 
 KINESIS_PATH = "/"
+_COMPONENTS = "#/components/schemas/"
+
+
+class Problem(BaseModel):
+    field: str = Field(description="dotted path of the field ('' for the body as a whole)")
+    value: Any = Field(description="the offending value (null when missing; secrets shown as '[secret]')")
+    rule: str
+    allowed: list[str] | None = Field(None, description="the valid values, where the rule is a list")
+
+
+class ProblemReport(BaseModel):
+    detail: str
+    problems: list[Problem]
 
 
 def error_response(status: int, detail: str, *, problems: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> Response:
@@ -69,8 +85,32 @@ async def _unexpected(request: Request, error: Exception) -> Response:
     return error_response(500, "internal error (the service log has the details)")
 
 
+def _document_invalid_requests(app: FastAPI) -> None:
+    """FastAPI documents every 422 as its own body (``HTTPValidationError``, ``detail`` a list);
+    :func:`_invalid_request` answers a :class:`ProblemReport`, so the schema names that."""
+    generate = app.openapi
+    default = {"$ref": _COMPONENTS + "HTTPValidationError"}
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()  # cached as app.openapi_schema: changed in place below
+            for operation in (operation for path in schema["paths"].values() for operation in path.values()):
+                content = operation["responses"].get("422", {}).get("content", {}).get("application/json", {})
+                if content.get("schema") == default:
+                    content["schema"] = {"$ref": _COMPONENTS + "ProblemReport"}
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name in ("HTTPValidationError", "ValidationError"):
+                components.pop(name, None)
+            _, definitions = models_json_schema([(ProblemReport, "serialization")], ref_template=_COMPONENTS + "{model}")
+            components.update(definitions["$defs"])
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StoreError, _store_unavailable)
     app.add_exception_handler(Exception, _unexpected)
+    _document_invalid_requests(app)

@@ -21,6 +21,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from liveevents.api.auth import require_admin
+from liveevents.api.errors import ProblemReport
+from liveevents.api.params import MAX_KEY, KeyPath, refuse_nul
 from liveevents.delivery.management import NotFound, NothingToSend, ReplayRequest, Subscriptions
 from liveevents.delivery.state import Attempt, DeliveryRecord, ReplayRecord, SubscriptionRecord
 from liveevents.delivery.subscription import (
@@ -34,18 +36,6 @@ from liveevents.delivery.subscription import (
 )
 
 __all__ = ["subscriptions_router"]
-
-
-class Problem(BaseModel):
-    field: str = Field(description="dotted path of the field ('' for the body as a whole)")
-    value: Any = Field(description="the offending value (null when missing; secrets shown as '[secret]')")
-    rule: str
-    allowed: list[str] | None = Field(None, description="the valid values, where the rule is a list")
-
-
-class ProblemReport(BaseModel):
-    detail: str
-    problems: list[Problem]
 
 
 class SubscriptionView(BaseModel):
@@ -151,7 +141,7 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def subscriptions_router(subscriptions: Subscriptions) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin)], tags=["subscriptions"])
+    router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_admin), Depends(refuse_nul)], tags=["subscriptions"])
     response_options: dict[str, Any] = {"response_model_exclude_none": True}
 
     @router.post(
@@ -211,7 +201,7 @@ def subscriptions_router(subscriptions: Subscriptions) -> APIRouter:
     async def list_deliveries(
         subscription_id: str,
         state: Annotated[Literal["pending", "failed"] | None, Query(description="pending (retried later) or failed (given up); default both")] = None,
-        after: Annotated[int, Query(ge=0, description="cursor: delivery ids greater than this")] = 0,
+        after: Annotated[int, Query(ge=0, le=MAX_KEY, description="cursor: delivery ids greater than this")] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> DeliveryPage:
         """Deliveries that did not succeed at their first attempt, with their last status and error."""
@@ -220,7 +210,7 @@ def subscriptions_router(subscriptions: Subscriptions) -> APIRouter:
         return DeliveryPage(deliveries=[_delivery(record) for record in records], next_cursor=next_cursor)
 
     @router.get("/subscriptions/{subscription_id}/deliveries/{delivery_id}", response_model=DeliveryDetail, responses=_NOT_FOUND)
-    async def get_delivery(subscription_id: str, delivery_id: int) -> DeliveryDetail:
+    async def get_delivery(subscription_id: str, delivery_id: KeyPath) -> DeliveryDetail:
         """One delivery with the log of its attempts."""
         return _delivery_detail(*await _found(subscriptions.delivery(subscription_id, delivery_id)))
 
@@ -229,7 +219,7 @@ def subscriptions_router(subscriptions: Subscriptions) -> APIRouter:
         response_model=DeliveryDetail,
         responses={**_NOT_FOUND, 409: {"description": "Nothing to send (the event has no form in the format, or retention purged it)"}},
     )
-    async def retry_delivery(subscription_id: str, delivery_id: int) -> DeliveryDetail:
+    async def retry_delivery(subscription_id: str, delivery_id: KeyPath) -> DeliveryDetail:
         """Send a pending or failed delivery again now (the same bytes)."""
         try:
             return _delivery_detail(*await _found(subscriptions.retry(subscription_id, delivery_id)))
@@ -255,7 +245,7 @@ def subscriptions_router(subscriptions: Subscriptions) -> APIRouter:
         return ReplayList(replays=[_replay(replay) for replay in await _found(subscriptions.replays(subscription_id))])
 
     @router.get("/subscriptions/{subscription_id}/replays/{replay_id}", response_model=ReplayView, responses=_NOT_FOUND)
-    async def get_replay(subscription_id: str, replay_id: int) -> ReplayView:
+    async def get_replay(subscription_id: str, replay_id: KeyPath) -> ReplayView:
         return _replay(await _found(subscriptions.replay_job(subscription_id, replay_id)))
 
     return router
