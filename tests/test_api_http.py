@@ -291,3 +291,29 @@ def test_the_schema_documents_422_answers_in_the_shape_they_have(served: ServedI
     assert set(event["responses"]) == {"200", "404", "422"}
     assert event["parameters"][0]["schema"] == {"type": "integer", "minimum": 0, "maximum": 9223372036854775807, "title": "Sequence"}
     assert "400" in schema["paths"]["/api/v1/events"]["get"]["responses"]
+
+
+def test_an_array_item_nested_too_deep_for_the_item_splitter_is_rejected_alone(served: ServedInstance) -> None:
+    # 1000 levels: orjson parses the body (it allows 1024), the standard library's item splitter
+    # overflowed Python's recursion limit and the whole request was a 500.
+    deep = b"[" * 1000 + b"]" * 1000
+    response = ingest(served, b"[" + record_bytes(500) + b", " + deep + b", " + record_bytes(502) + b"]")
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [(r["index"], r["status"]) for r in results] == [(0, "stored"), (1, "rejected"), (2, "stored")]
+    assert (results[1]["field"], results[1]["value"], results[1]["rule"]) == (
+        "0.0", "(an array nested too deeply to show)", "objects and arrays may nest at most 64 levels deep"
+    )
+    (quarantined,) = served.admin_get("/api/v1/quarantine", newest_first="true", limit=1)["records"]
+    assert base64.b64decode(quarantined["data_base64"]) == deep
+
+
+def test_a_user_id_with_a_nul_character_is_stored_with_the_partition_key_escaped_on_postgresql(tmp_path: Path) -> None:
+    # The partition key is taken from user_id; PostgreSQL text cannot hold NUL (it was a 500).
+    record = canvas_record(510)
+    record["attributes"]["user_id"] = "51\x000"
+    with postgres_schema_url() as url, ServedInstance.start(tmp_path / "data", env={"LIVEEVENTS_DATABASE_URL": url}) as service:
+        response = ingest(service, orjson.dumps(record))
+        assert response.status_code == 200
+        event = service.admin_get(f"/api/v1/events/{response.json()['results'][0]['sequence_number']}")
+        assert (event["partition_key"], event["record"]) == ("51\\u00000", record)

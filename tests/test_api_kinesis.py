@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.helpers.fixtures import served  # noqa: F401
+from tests.helpers.postgres import postgres_schema_url
 from tests.helpers.records import canvas_record, record_bytes
 from tests.helpers.service import ServedInstance, kinesis_client
 from tests.helpers.signing import signed_kinesis_request
@@ -373,3 +374,75 @@ def test_an_unsigned_put_records_is_refused_as_aws_does_and_stores_nothing(serve
     assert response.headers["content-type"] == "application/x-amz-json-1.1"
     assert response.json() == {"__type": "MissingAuthenticationTokenException", "message": "Missing Authentication Token"}
     assert stored_count(served) == before
+
+
+def put_records_raw(service: ServedInstance, body: bytes) -> httpx.Response:
+    headers, body = signed_kinesis_request(service.url + "/", "PutRecords", body)
+    return httpx.post(service.url + "/", content=body, headers=headers)
+
+
+def test_records_nested_too_deep_are_rejected_alone_never_as_internal_failure(served: ServedInstance) -> None:
+    # 1000 levels: within what a JSON parser takes (1024), beyond what repr and orjson.dumps
+    # write; both were a whole-call InternalFailure, which Canvas retries for ever.
+    deep = b"[" * 1000 + b"]" * 1000
+    deep_record = b'{"attributes": {"event_name": "logged_in", "event_time": "2024-03-05T10:20:30Z"}, "body": {"tree": ' + deep + b"}}"
+    entries = [
+        b'{"Data": "' + base64.b64encode(record_bytes(400)) + b'", "PartitionKey": "400"}',
+        b'{"Data": "' + base64.b64encode(deep_record) + b'", "PartitionKey": "401"}',
+        deep,
+        b'{"Data": "' + base64.b64encode(record_bytes(403)) + b'", "PartitionKey": "403"}',
+    ]
+    before_stored, before_rejected = stored_count(served)
+
+    response = put_records_raw(served, b'{"StreamName": "live-events", "Records": [' + b", ".join(entries) + b"]}")
+
+    assert response.status_code == 200
+    results = response.json()["Records"]
+    assert [result.get("ErrorCode") for result in results] == [None, "InvalidArgumentException", "InvalidArgumentException", None]
+    assert results[1]["ErrorMessage"] == (
+        "Record rejected and quarantined: body.tree: (an array nested too deeply to show): objects and arrays may nest at most 64 levels deep"
+    )
+    assert results[2]["ErrorMessage"] == (
+        "Record rejected and quarantined: Records[2]: (an array nested too deeply to show): a record entry must be an object with Data and PartitionKey"
+    )
+    assert stored_count(served) == (before_stored + 2, before_rejected + 2)
+    quarantined = served.admin_get("/api/v1/quarantine", limit=1000)["records"][-2:]
+    assert [(q["field"], q["partition_key"], base64.b64decode(q["data_base64"])) for q in quarantined] == [
+        ("body.tree", "401", deep_record),
+        ("Records[2]", None, b"(an array nested too deeply to show)"),
+    ]
+
+
+@pytest.mark.parametrize("name", ["", "live\x00events", "s" * 129, "live events"])
+def test_a_stream_name_aws_would_refuse_is_a_validation_error(served: ServedInstance, name: str) -> None:
+    before = stored_count(served)
+    response = put_records_raw(served, orjson.dumps({"StreamName": name, "Records": [{"Data": "e30=", "PartitionKey": "1"}]}))
+    assert response.status_code == 400
+    assert response.json() == {
+        "__type": "ValidationException",
+        "message": f"1 validation error detected: Value {name!r} at 'streamName' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+ (1 to 128 characters)",
+    }
+    assert stored_count(served) == before
+
+
+def test_nul_characters_in_partition_keys_and_key_names_are_kept_escaped_on_postgresql(tmp_path: Path) -> None:
+    # PostgreSQL text cannot hold NUL: such a key or field name failed the whole call with InternalFailure.
+    unknown_nul_key = b'{"attributes": {"event_name": "logged_in", "event_time": "2024-03-05T10:20:30Z"}, "body": {}, "\\u0000k": 1}'
+    records = [
+        {"Data": record_bytes(410), "PartitionKey": "a\x00b"},
+        {"Data": unknown_nul_key, "PartitionKey": "k\x00"},
+        {"Data": record_bytes(412), "PartitionKey": "412"},
+    ]
+    with postgres_schema_url() as url, ServedInstance.start(tmp_path / "data", env={"LIVEEVENTS_DATABASE_URL": url}) as service:
+        answer = service.kinesis().put_records(StreamName=STREAM, Records=records)
+
+        assert [result.get("ErrorCode") for result in answer["Records"]] == [None, "InvalidArgumentException", None]
+        assert answer["Records"][1]["ErrorMessage"] == (
+            "Record rejected and quarantined: \\u0000k: 1: unknown top-level key; a record holds only 'attributes' and 'body'"
+        )
+        event = service.admin_get(f"/api/v1/events/{answer['Records'][0]['SequenceNumber']}")
+        assert (event["partition_key"], event["record"]) == ("a\\u0000b", canvas_record(410))
+        (quarantined,) = service.admin_get("/api/v1/quarantine")["records"]
+        assert (quarantined["field"], quarantined["partition_key"], base64.b64decode(quarantined["data_base64"])) == ("\\u0000k", "k\\u0000", unknown_nul_key)
+        assert stored_count(service) == (2, 1)

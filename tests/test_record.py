@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 
+import orjson
 import pytest
 
 from liveevents import RecordError, caliper_envelope, canvas_message, decode_record, parse_record
@@ -142,3 +143,26 @@ def test_canvas_message_passes_through_and_redacts_tokens() -> None:
     assert {k: v for k, v in message["metadata"].items() if k != "url"} == {k: v for k, v in METADATA.items() if k != "url"}
     unredacted = canvas_message({"metadata": METADATA, "body": BODY}, redact_tokens=False)
     assert unredacted == {"metadata": METADATA, "body": BODY}
+
+
+def nested_lists(levels: int) -> bytes:
+    return b"[" * levels + b"]" * levels
+
+
+def test_a_record_nesting_more_than_64_levels_is_refused_naming_where() -> None:
+    # The record is level 1, body level 2: 62 levels of lists below body reach 64, one more is too many.
+    def record(list_levels: int) -> bytes:
+        return b'{"attributes": {"event_name": "logged_in", "event_time": "2024-03-05T10:20:30Z"}, "body": {"tree": ' + nested_lists(list_levels) + b"}}"
+
+    assert decode_record(record(62)).event_name == "logged_in"
+    with pytest.raises(RecordError) as caught:
+        decode_record(record(63))
+    assert (caught.value.field, caught.value.rule) == ("body.tree", "objects and arrays may nest at most 64 levels deep")
+    assert caught.value.value == orjson.loads(nested_lists(63))
+    # As deep as a JSON parser goes (1024 levels): Python's repr would overflow; the message still names it.
+    with pytest.raises(RecordError) as caught:
+        decode_record(record(1000))
+    assert str(caught.value) == "body.tree: (an array nested too deeply to show): objects and arrays may nest at most 64 levels deep"
+    with pytest.raises(RecordError) as caught:
+        decode_record(nested_lists(1000))
+    assert (caught.value.field, caught.value.rule) == ("0.0", "objects and arrays may nest at most 64 levels deep")

@@ -18,12 +18,17 @@ import orjson
 from liveevents.canvas.catalog import CANVAS_EVENT_TYPES
 from liveevents.timestamps import TimestampError, normalize_timestamp
 
-__all__ = ["MISSING", "CanvasEvent", "RecordError", "decode_record", "parse_record"]
+__all__ = ["MAX_DEPTH", "MISSING", "CanvasEvent", "RecordError", "decode_record", "describe_value", "parse_record"]
 
 # Canvas event names are snake_case, some namespaced with a dot
 # (``outcomes.retry_outcome_alignment_clone``).
 EVENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,127}")
 _SHAPES = ("attributes", "metadata")
+# Canvas records nest a few levels.  Much deeper ones are refused at the door rather than stored:
+# orjson writes at most 254 levels (the event id, every delivery) and the inspection API's
+# redaction walks a record recursively, so a record of a few hundred levels could be stored but
+# never delivered nor listed.
+MAX_DEPTH = 64
 
 
 class RecordError(ValueError):
@@ -40,18 +45,22 @@ class RecordError(ValueError):
         self.value = value
         self.rule = rule
         where = field or "record"
-        super().__init__(f"{where}: {_describe(value)}: {rule}")
+        super().__init__(f"{where}: {describe_value(value)}: {rule}")
 
 
-def _describe(value: Any) -> str:
+def describe_value(value: Any, limit: int = 120) -> str:
+    """``value`` as short text: JSON when it is JSON, else its ``repr`` (``missing``)."""
     if value is MISSING:
         return "missing"
     try:
         # orjson writes NaN and infinities as null: show them as Python does instead.
         text = repr(value) if type(value) is float and not math.isfinite(value) else orjson.dumps(value).decode()
-    except TypeError:  # not JSON (only from Python callers)
-        text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."
+    except TypeError:  # not JSON (only from Python callers), or nested beyond orjson's 254 levels
+        try:
+            text = repr(value)
+        except RecursionError:  # nested beyond Python's recursion limit (JSON decoders allow 1024)
+            text = f"({_json_type(value)} nested too deeply to show)"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 #: The ``value`` of a :class:`RecordError` about an absent field (its repr is ``missing``).
@@ -189,7 +198,28 @@ def decode_record(data: bytes | str) -> CanvasEvent:
         record = orjson.loads(data)
     except orjson.JSONDecodeError as error:
         raise RecordError("", _preview(data), f"not valid JSON ({error})") from None
+    # Nesting needs as many brackets: counting them (C speed) spares nearly every record the walk.
+    brackets = data.count(b"[") + data.count(b"{") if isinstance(data, bytes) else data.count("[") + data.count("{")
+    if brackets > MAX_DEPTH:
+        _check_depth(record)
     return parse_record(record)
+
+
+def _check_depth(record: object) -> None:
+    """Refuse ``record`` if objects and arrays nest more than :data:`MAX_DEPTH` levels in it."""
+    rule = f"objects and arrays may nest at most {MAX_DEPTH} levels deep"
+    # Iterative: a recursive walk would overflow on exactly the records it is there to refuse.
+    # The error names the offender down to its second level (below, the path is '.0' repeated).
+    pending: list[tuple[object, int, tuple[str, ...], object]] = [(record, 1, (), record)]
+    while pending:
+        value, depth, path, named_value = pending.pop()
+        items = value.items() if type(value) is dict else enumerate(value) if type(value) is list else ()
+        for key, item in items:
+            if type(item) is dict or type(item) is list:
+                item_path, item_named = ((*path, str(key)), item) if len(path) < 2 else (path, named_value)
+                if depth == MAX_DEPTH:
+                    raise RecordError(".".join(item_path), item_named, rule)
+                pending.append((item, depth + 1, item_path, item_named))
 
 
 def _preview(data: bytes | str) -> str:

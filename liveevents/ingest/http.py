@@ -12,6 +12,7 @@ overloaded (nothing stored: send the whole request again).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
@@ -36,6 +37,7 @@ _JSON = {"application/json", "text/json", ""}
 _Item = tuple[int, int | None, bytes]
 _DECODER = json.JSONDecoder()
 _JSON_SPACE = " \t\n\r"
+_BRACKET_OR_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 class HttpIngest:
@@ -104,12 +106,28 @@ def _array_items(body: bytes) -> list[bytes]:
     position = _skip_space(text, text.index("[") + 1)
     items: list[bytes] = []
     while text[position] != "]":
-        _, end = _DECODER.raw_decode(text, position)
+        try:
+            _, end = _DECODER.raw_decode(text, position)
+        except RecursionError:  # an item nested deeper than the decoder recurses (orjson allows 1024)
+            end = _container_end(text, position)
         items.append(text[position:end].encode())
         position = _skip_space(text, end)
         if text[position] == ",":
             position = _skip_space(text, position + 1)
     return items
+
+
+def _container_end(text: str, position: int) -> int:
+    """Where the (valid) array or object starting at ``position`` ends, found without recursion."""
+    depth = 0
+    for token in _BRACKET_OR_STRING.finditer(text, position):
+        if token[0] in ("[", "{"):
+            depth += 1
+        elif token[0] in ("]", "}"):
+            depth -= 1
+            if depth == 0:
+                return token.end()
+    raise ValueError("unterminated JSON container")  # unreachable: orjson parsed the body
 
 
 def _skip_space(text: str, position: int) -> int:

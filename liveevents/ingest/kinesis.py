@@ -25,7 +25,7 @@ from liveevents.canvas.record import RecordError
 from liveevents.config import Settings
 from liveevents.ingest.body import BodyTooLarge, read_body
 from liveevents.ingest.metrics import IngestMetrics
-from liveevents.ingest.records import Origin, check_record, commit, reject
+from liveevents.ingest.records import Origin, check_record, commit, reject, render_value
 from liveevents.ingest.sigv4 import SignatureError, SigV4Verifier
 from liveevents.store.base import NewEvent, Rejection, Store, StoreClosed, StoreError, StoreOverloaded, StreamExists, StreamInfo
 
@@ -180,6 +180,9 @@ class KinesisApi:
             name = payload["StreamARN"].rpartition(":stream/")[2] or None
         if not isinstance(name, str):
             raise KinesisError("ValidationException", "Either StreamName or StreamARN must be provided.")
+        if not STREAM_NAME.fullmatch(name):
+            # As AWS answers; and a name no stream can have is not looked up (PostgreSQL refuses NUL).
+            raise _stream_name_error(name)
         stream = self._streams.get(name)
         if stream is None:
             # Another process sharing the store may have created it: ask the store before refusing.
@@ -204,11 +207,7 @@ class KinesisApi:
     async def create_stream(self, payload: dict[str, Any], _access_key_id: str | None) -> dict[str, Any]:
         name = payload.get("StreamName")
         if not isinstance(name, str) or not STREAM_NAME.fullmatch(name):
-            raise KinesisError(
-                "ValidationException",
-                f"1 validation error detected: Value {name!r} at 'streamName' failed to satisfy constraint: "
-                "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+ (1 to 128 characters)",
-            )
+            raise _stream_name_error(name)
         shard_count = payload.get("ShardCount", 1)
         if not isinstance(shard_count, int) or isinstance(shard_count, bool) or shard_count < 1:
             raise KinesisError(
@@ -353,7 +352,8 @@ class KinesisApi:
     def _check_entry(entry: object, index: int | None, origin: Origin) -> NewEvent | Rejection:
         prefix = "" if index is None else f"Records[{index}]."
         if not isinstance(entry, dict):
-            return reject(orjson.dumps(entry), None, origin, RecordError(prefix.rstrip("."), entry, "a record entry must be an object with Data and PartitionKey"))
+            error = RecordError(prefix.rstrip("."), entry, "a record entry must be an object with Data and PartitionKey")
+            return reject(_entry_bytes(entry), None, origin, error)
         partition_key = entry.get("PartitionKey")
         encoded = entry.get("Data")
         raw = b""
@@ -371,6 +371,14 @@ class KinesisApi:
         return check_record(raw, partition_key, origin, field=f"{prefix}Data")
 
 
+def _stream_name_error(name: object) -> KinesisError:
+    return KinesisError(
+        "ValidationException",
+        f"1 validation error detected: Value {name!r} at 'streamName' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+ (1 to 128 characters)",
+    )
+
+
 def _store_failure(error: StoreError) -> KinesisError:
     if isinstance(error, StoreClosed):
         return KinesisError("ServiceUnavailable", "The service is shutting down; retry", 503)
@@ -381,6 +389,15 @@ def _rejection_message(verdict: NewEvent | Rejection) -> str:
     assert isinstance(verdict, Rejection)
     where = verdict.field or "record"
     return f"Record rejected and quarantined: {where}: {verdict.value}: {verdict.rule}"
+
+
+def _entry_bytes(entry: object) -> bytes:
+    """A non-object entry as JSON, to quarantine.  orjson writes 254 levels at most and the
+    request's parse allowed more: of an entry nested deeper, its preview is all that is kept."""
+    try:
+        return orjson.dumps(entry)
+    except TypeError:
+        return render_value(entry).encode()
 
 
 def _text(value: object) -> str | None:

@@ -10,9 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
-from liveevents.canvas.record import RecordError, decode_record
+from liveevents.canvas.record import RecordError, decode_record, describe_value
 from liveevents.ingest.metrics import IngestMetrics
 from liveevents.store.base import NewEvent, Rejection, Store
 
@@ -52,7 +50,7 @@ def check_record(data: bytes, partition_key: str | None, origin: Origin, *, fiel
         stream=origin.stream,
         event_name=event.event_name,
         event_time=event_time,
-        partition_key=partition_key,
+        partition_key=_storable(partition_key),
         data=data,
         source=origin.source,
         access_key_id=origin.access_key_id,
@@ -63,22 +61,24 @@ def reject(data: bytes, partition_key: str | None, origin: Origin, error: Record
     return Rejection(
         source=origin.source,
         data=data,
-        field=error.field,
+        field=_storable(error.field),
         value=render_value(error.value),
         rule=error.rule,
         stream=origin.stream,
-        partition_key=partition_key,
+        partition_key=None if partition_key is None else _storable(partition_key),
         access_key_id=origin.access_key_id,
     )
 
 
+def _storable(text: str) -> str:
+    """``text`` with each NUL as its JSON escape ``\\u0000``: PostgreSQL text cannot hold NUL
+    (the record's own bytes keep it), and a client's key or field name must not fail the batch."""
+    return text.replace("\x00", "\\u0000") if "\x00" in text else text
+
+
 def render_value(value: Any) -> str:
     """The offending value as short text: JSON when it is JSON, else its ``repr`` (``missing``)."""
-    try:
-        text = orjson.dumps(value).decode()
-    except TypeError:
-        text = repr(value)
-    return text if len(text) <= _VALUE_PREVIEW else text[: _VALUE_PREVIEW - 3] + "..."
+    return describe_value(value, _VALUE_PREVIEW)
 
 
 async def commit(store: Store, verdicts: Sequence[NewEvent | Rejection], metrics: IngestMetrics) -> list[int | None]:
