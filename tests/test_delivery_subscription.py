@@ -130,10 +130,20 @@ def test_strict_types_no_coercion() -> None:
         ("https:///x", False, False),
         ("https://hooks.uni-example.org:99999/x", False, False),
         ("https://hooks.uni-example.org/x#frag", False, False),
+        ("https://hooks.uni-example.org/h\x00ook", False, False),
+        ("https://hooks.uni-example.org/a b", False, False),
+        ("https://hooks.uni-example.org/a\nb", False, False),
+        ("https://hooks.uni-example.org/a%20b", False, True),
     ],
 )
 def test_destination_rules(url: str, allow_http: bool, ok: bool) -> None:
     assert (destination_problem(url, allow_http=allow_http) is None) is ok
+
+
+def test_a_url_with_a_space_or_a_control_character_is_refused_with_the_rule() -> None:
+    value, rule, _ = problems_of({**WEBHOOK, "url": "https://hooks.uni-example.org/canvas events"})["url"]
+    assert value == "https://hooks.uni-example.org/canvas events"
+    assert rule == "a URL holds no spaces or control characters (percent-encode them, e.g. %20)"
 
 
 def test_allow_http_is_passed_in() -> None:

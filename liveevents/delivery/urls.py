@@ -31,6 +31,9 @@ _SECRET_NAME = re.compile(r"token|key|secret|sig|signature|password|passwd|auth|
 _AWS_SQS_HOST = re.compile(r"(?:sqs\.([a-z0-9-]+)|([a-z0-9-]+)\.queue)\.amazonaws\.com(?:\.cn)?")
 _QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 _URL_IN_TEXT = re.compile(r"https?://[^\s'\"<>]+", re.IGNORECASE)
+# What a URL cannot hold as it is (RFC 3986): clients differ in what they do with it (quote it,
+# cut the request line at it, refuse it), so it is refused when the subscription is made.
+_NOT_IN_URL = re.compile(r"[\x00-\x20\x7f]")
 
 
 def is_loopback_host(host: str) -> bool:
@@ -46,6 +49,8 @@ def is_loopback_host(host: str) -> bool:
 
 def destination_problem(url: str, *, allow_http: bool) -> str | None:
     """Why ``url`` cannot be delivered to (a rule, for an error message), or ``None``."""
+    if _NOT_IN_URL.search(url):
+        return "a URL holds no spaces or control characters (percent-encode them, e.g. %20)"
     try:
         parts = urlsplit(url)
         _ = parts.port  # a non-numeric or out-of-range port raises here
