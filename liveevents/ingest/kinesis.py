@@ -382,7 +382,7 @@ def _stream_name_error(name: object) -> KinesisError:
 def _store_failure(error: StoreError) -> KinesisError:
     if isinstance(error, StoreClosed):
         return KinesisError("ServiceUnavailable", "The service is shutting down; retry", 503)
-    return KinesisError("InternalFailure", f"The event log could not be written: {error}", 500)
+    return KinesisError("InternalFailure", f"Nothing was stored ({error}); retry", 500)
 
 
 def _rejection_message(verdict: NewEvent | Rejection) -> str:
