@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from liveevents import RecordError, caliper_envelope, canvas_message, decode_record, parse_record
-from liveevents.canvas.record import MISSING
+from liveevents.canvas.record import MISSING, check_nesting, load_record
 
 METADATA = {
     "event_name": "course_created",
@@ -154,15 +154,29 @@ def test_a_record_nesting_more_than_64_levels_is_refused_naming_where() -> None:
     def record(list_levels: int) -> bytes:
         return b'{"attributes": {"event_name": "logged_in", "event_time": "2024-03-05T10:20:30Z"}, "body": {"tree": ' + nested_lists(list_levels) + b"}}"
 
-    assert decode_record(record(62)).event_name == "logged_in"
+    def check(data: bytes) -> None:
+        check_nesting(data, load_record(data))
+
+    check(record(62))
     with pytest.raises(RecordError) as caught:
-        decode_record(record(63))
+        check(record(63))
     assert (caught.value.field, caught.value.rule) == ("body.tree", "objects and arrays may nest at most 64 levels deep")
     assert caught.value.value == orjson.loads(nested_lists(63))
     # As deep as a JSON parser goes (1024 levels): Python's repr would overflow; the message still names it.
     with pytest.raises(RecordError) as caught:
-        decode_record(record(1000))
+        check(record(1000))
     assert str(caught.value) == "body.tree: (an array nested too deeply to show): objects and arrays may nest at most 64 levels deep"
     with pytest.raises(RecordError) as caught:
-        decode_record(nested_lists(1000))
+        check(nested_lists(1000))
     assert (caught.value.field, caught.value.rule) == ("0.0", "objects and arrays may nest at most 64 levels deep")
+
+
+def test_the_transform_takes_what_orjson_can_write_and_names_what_it_cannot() -> None:
+    # The nesting limit is for what is stored; the library transform handles any depth up to orjson's 254 levels.
+    def record(list_levels: int) -> bytes:
+        return b'{"attributes": {"event_name": "logged_in", "event_time": "2024-03-05T10:20:30Z"}, "body": {"tree": ' + nested_lists(list_levels) + b"}}"
+
+    assert len(decode_record(record(100)).event_id) == 36
+    with pytest.raises(RecordError) as caught:
+        decode_record(record(1000)).event_id
+    assert caught.value.rule.startswith("the event cannot be written as JSON")

@@ -18,16 +18,16 @@ import orjson
 from liveevents.canvas.catalog import CANVAS_EVENT_TYPES
 from liveevents.timestamps import TimestampError, normalize_timestamp
 
-__all__ = ["MAX_DEPTH", "MISSING", "CanvasEvent", "RecordError", "decode_record", "describe_value", "parse_record"]
+__all__ = ["MAX_DEPTH", "MISSING", "CanvasEvent", "RecordError", "check_nesting", "decode_record", "describe_value", "load_record", "parse_record"]
 
 # Canvas event names are snake_case, some namespaced with a dot
 # (``outcomes.retry_outcome_alignment_clone``).
 EVENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,127}")
 _SHAPES = ("attributes", "metadata")
-# Canvas records nest a few levels.  Much deeper ones are refused at the door rather than stored:
-# orjson writes at most 254 levels (the event id, every delivery) and the inspection API's
-# redaction walks a record recursively, so a record of a few hundred levels could be stored but
-# never delivered nor listed.
+# Canvas records nest a few levels.  Much deeper ones are refused at ingest rather than stored
+# (check_nesting): orjson writes at most 254 levels (the event id, every delivery) and the
+# inspection API's redaction walks a record recursively, so a record of a few hundred levels
+# could be stored but never delivered nor listed.
 MAX_DEPTH = 64
 
 
@@ -120,7 +120,7 @@ class CanvasEvent:
 def _event_id(event: CanvasEvent) -> str:
     try:
         canonical = orjson.dumps({"metadata": event.metadata, "body": event.body}, option=orjson.OPT_SORT_KEYS)
-    except orjson.JSONEncodeError as error:  # only from Python callers: decoded JSON always encodes
+    except orjson.JSONEncodeError as error:  # values that are not JSON (Python callers), or nested beyond 254 levels
         raise RecordError("", event.event_name, f"the event cannot be written as JSON ({error})") from None
     digest = sha256(canonical).hexdigest()
     # The first 128 bits as a UUID with the version (4) and RFC 4122 variant (10xx) bits set,
@@ -194,19 +194,26 @@ def _validate(record: object) -> CanvasEvent:
 
 def decode_record(data: bytes | str) -> CanvasEvent:
     """Decode a record's JSON bytes and validate it (``RecordError`` for bad JSON too)."""
+    return parse_record(load_record(data))
+
+
+def load_record(data: bytes | str) -> Any:
+    """The JSON value of a record's bytes (``RecordError`` when they are not JSON)."""
     try:
-        record = orjson.loads(data)
+        return orjson.loads(data)
     except orjson.JSONDecodeError as error:
         raise RecordError("", _preview(data), f"not valid JSON ({error})") from None
-    # Nesting needs as many brackets: counting them (C speed) spares nearly every record the walk.
+
+
+def check_nesting(data: bytes | str, record: object) -> None:
+    """Refuse ``record`` (decoded from ``data``) if objects and arrays nest more than
+    :data:`MAX_DEPTH` levels in it.  For what is stored: the transform itself handles any depth
+    orjson can write (an event id it cannot write is a ``RecordError`` of its own)."""
+    # Nesting needs as many brackets: counting them (C speed, ~1 µs for a Canvas record) spares
+    # nearly every record the walk.
     brackets = data.count(b"[") + data.count(b"{") if isinstance(data, bytes) else data.count("[") + data.count("{")
-    if brackets > MAX_DEPTH:
-        _check_depth(record)
-    return parse_record(record)
-
-
-def _check_depth(record: object) -> None:
-    """Refuse ``record`` if objects and arrays nest more than :data:`MAX_DEPTH` levels in it."""
+    if brackets <= MAX_DEPTH:
+        return
     rule = f"objects and arrays may nest at most {MAX_DEPTH} levels deep"
     # Iterative: a recursive walk would overflow on exactly the records it is there to refuse.
     # The error names the offender down to its second level (below, the path is '.0' repeated).

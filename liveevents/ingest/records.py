@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from liveevents.canvas.record import RecordError, decode_record, describe_value
+from liveevents.canvas.record import RecordError, check_nesting, describe_value, load_record, parse_record
 from liveevents.ingest.metrics import IngestMetrics
 from liveevents.store.base import NewEvent, Rejection, Store
 
@@ -39,7 +39,9 @@ def check_record(data: bytes, partition_key: str | None, origin: Origin, *, fiel
         rule = f"data plus partition key must be at most {MAX_RECORD_BYTES} bytes (1 MiB), not {size}"
         return reject(data, partition_key, origin, RecordError(field, f"{size} bytes", rule))
     try:
-        event = decode_record(data)
+        record = load_record(data)
+        check_nesting(data, record)
+        event = parse_record(record)
         event_time = event.event_time
     except RecordError as error:
         return reject(data, partition_key, origin, error)
