@@ -2,8 +2,9 @@
 
 Canvas emits several shapes (ISO 8601 with ``Z`` or an offset, with or without a
 fraction, Ruby's ``Time#to_s`` ``2019-10-05 05:38:00 -0800``, bare dates); Caliper
-accepts exactly one.  Fractions are truncated, never rounded, so a timestamp never
-moves into the next millisecond (or day).
+accepts exactly one.  Ruby writes ``Time#to_s`` of a UTC time (and Rails a time in a UTC
+zone) as ``2019-10-05 13:38:00 UTC``, so ``UTC`` is read as a zone too.  Fractions are
+truncated, never rounded, so a timestamp never moves into the next millisecond (or day).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ _TIMESTAMP = re.compile(
         [T\x20]
         (?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d+))?)?
         \x20?
-        (?P<zone>Z|z|[+-]\d{2}:?\d{2}|[+-]\d{2})
+        (?P<zone>Z|z|UTC|[+-]\d{2}:?\d{2}|[+-]\d{2})
     )?
     """,
     # ASCII: to Unicode, \d is also a fullwidth or an Arabic-Indic digit, which int() reads too.
@@ -63,7 +64,7 @@ def parse_timestamp(value: str) -> datetime:
     if hour is None:
         return _moment(value, year, month, day, tzinfo=timezone.utc)
     zone = match["zone"]
-    if zone in ("Z", "z"):
+    if zone in ("Z", "z", "UTC"):
         offset = timedelta(0)
     else:
         digits = zone[1:].replace(":", "").ljust(4, "0")

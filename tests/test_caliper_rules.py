@@ -238,7 +238,8 @@ def test_event_extensions_are_request_fields_then_version_and_drop_the_rest() ->
 @pytest.mark.parametrize(
     ("given", "expected"),
     [("2025-02-03T10:20:30.456Z", "2025-02-03T10:20:30.456Z"), ("2025-02-03T10:20:30Z", "2025-02-03T10:20:30.000Z"),
-     ("2025-02-03T11:20:30.4567+01:00", "2025-02-03T10:20:30.456Z"), ("2025-02-03 02:20:30 -0800", "2025-02-03T10:20:30.000Z")],
+     ("2025-02-03T11:20:30.4567+01:00", "2025-02-03T10:20:30.456Z"), ("2025-02-03 02:20:30 -0800", "2025-02-03T10:20:30.000Z"),
+     ("2025-02-03 10:20:30 UTC", "2025-02-03T10:20:30.000Z")],
 )  # fmt: skip
 def test_event_time_is_normalised_to_utc_milliseconds(given: str, expected: str) -> None:
     assert caliper(event("wiki_page_updated", WIKI_BODY, event_time=given))["eventTime"] == expected
