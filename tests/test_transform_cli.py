@@ -199,12 +199,17 @@ def test_a_missing_input_file_is_a_usage_error(tmp_path: Path) -> None:
     assert "does not exist" in result.stderr.decode()
 
 
-def _run_with_terminal_stderr(source: Path, target: Path) -> tuple[int, str]:
-    """Run with stderr on a pseudo-terminal (stdout to a file, so nothing can block)."""
+def _run_with_terminal_stderr(source: Path, target: Path, *, from_stdin: bool = False) -> tuple[int, str]:
+    """Run with stderr on a pseudo-terminal (stdout to a file, so nothing can block); the input
+    named as an argument, or (``from_stdin``) redirected to stdin as ``< source`` does."""
     leader, follower = pty.openpty()
     try:
-        with target.open("wb") as stdout:
-            process = subprocess.Popen([SCRIPT, "transform", str(source)], stdout=stdout, stderr=follower, env={**os.environ, "COLUMNS": "100"})
+        with target.open("wb") as stdout, source.open("rb") as stdin:
+            arguments = [] if from_stdin else [str(source)]
+            process = subprocess.Popen(
+                [SCRIPT, "transform", *arguments], stdin=stdin if from_stdin else subprocess.DEVNULL, stdout=stdout, stderr=follower,
+                env={**os.environ, "COLUMNS": "100"},
+            )  # fmt: skip
         os.close(follower)
         seen = b""
         while True:
@@ -233,3 +238,13 @@ def test_progress_bar_only_for_big_inputs_on_a_terminal(tmp_path: Path, count: i
     assert ("transforming" in terminal) is expect_bar
     # Never on stderr when it is not a terminal, however big the input.
     assert b"transforming" not in run(str(source)).stderr
+
+
+def test_progress_bar_for_a_big_file_redirected_to_stdin(tmp_path: Path) -> None:
+    source = tmp_path / "many.jsonl"
+    source.write_text((json.dumps(record(user_agent="Mozilla/5.0 " + "x" * 200)) + "\n") * 6000)
+    target = tmp_path / "out.jsonl"
+    returncode, terminal = _run_with_terminal_stderr(source, target, from_stdin=True)
+    assert returncode == 0
+    assert target.read_bytes().count(b"\n") == 6000
+    assert "transforming" in terminal

@@ -9,6 +9,7 @@ record failed.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -30,13 +31,18 @@ PROGRESS_THRESHOLD = 1 << 20
 
 
 def _sizes(paths: tuple[str, ...]) -> int | None:
-    """The total size of the input files; None for stdin (its size is unknown)."""
-    if "-" in paths:
-        return None
+    """The total size of the inputs; None when one is unknown (stdin from a pipe or a terminal)."""
     try:
-        return sum(os.path.getsize(path) for path in paths)
-    except OSError:
+        sizes = [_stdin_size() if path == "-" else os.path.getsize(path) for path in paths]
+    except (OSError, ValueError):  # ValueError: stdin closed
         return None
+    return None if None in sizes else sum(size for size in sizes if size is not None)
+
+
+def _stdin_size() -> int | None:
+    """The size of stdin when it is a file (``< events.jsonl``): as big an input as a named one."""
+    status = os.fstat(sys.stdin.fileno())
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
 
 
 @click.command(help=f"Transform raw Canvas live events from INPUT files (stdin when none) into JSON Lines.\n\n{INPUT_RULE}")
