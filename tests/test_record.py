@@ -60,6 +60,7 @@ def test_event_id_is_the_documented_hash_of_the_canonical_json() -> None:
     [
         ([1, 2], "", [1, 2], "must be a JSON object, not an array"),
         ({"body": BODY}, "", ["body"], "needs 'attributes'"),
+        ({}, "", [], "needs 'attributes' (Kinesis shape) or 'metadata' (delivered shape) (its top-level keys are shown)"),
         ({"attributes": METADATA, "metadata": METADATA, "body": BODY}, "", ["attributes", "body", "metadata"], "not both"),
         ({"attributes": METADATA}, "body", MISSING, "needs a 'body'"),
         ({"attributes": METADATA, "body": "x"}, "body", "x", "not a string"),

@@ -156,10 +156,11 @@ def _validate(record: object) -> CanvasEvent:
         raise RecordError("", record, f"a record must be a JSON object, not {_json_type(record)}")
     shapes = [key for key in _SHAPES if key in record]
     if len(shapes) != 1:
+        # The value shown is the record's top-level keys (its content may be large, or secret).
         rule = (
-            "a record has either 'attributes' (Kinesis shape) or 'metadata' (delivered shape), not both"
+            "a record has either 'attributes' (Kinesis shape) or 'metadata' (delivered shape), not both (its top-level keys are shown)"
             if shapes
-            else "a record needs 'attributes' (Kinesis shape) or 'metadata' (delivered shape)"
+            else "a record needs 'attributes' (Kinesis shape) or 'metadata' (delivered shape) (its top-level keys are shown)"
         )
         raise RecordError("", sorted(record)[:8], rule)
     shape = shapes[0]
