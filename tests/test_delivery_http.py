@@ -21,7 +21,7 @@ from liveevents.delivery.policy import Verdict
 from liveevents.delivery.senders import Dispatcher, HttpSender
 from liveevents.delivery.subscription import Subscription, parse_subscription
 from tests.receivers.consumers import CaliperEndpoint, Collector
-from tests.receivers.server import LoopbackServer, Reply, Script, refused_url
+from tests.receivers.server import LoopbackServer, Reply, Request, Script, refused_url
 
 LRS_TOKEN = "lrs-secret-token-31337"
 ENVELOPE = {"sensor": "https://canvas.uni-example.org/", "sendTime": "2025-03-01T08:30:15.250Z", "dataVersion": "v", "data": []}
@@ -158,6 +158,22 @@ def test_failure_details_mask_credentials_of_the_url() -> None:
     assert "Bad status line" in outcome.detail
     assert f"http://127.0.0.1:{port}/h?token=****&n=1" in outcome.detail
     assert "tok-66120" not in outcome.detail and "pw-8812" not in outcome.detail
+
+
+def _echo_request(request: Request) -> Reply:
+    """An error page quoting the request, as some frameworks' debug pages do."""
+    return Reply(400, f"bad request {request.path}?{request.query} auth={request.headers.get('authorization')}".encode())
+
+
+def test_failure_details_hide_secrets_the_endpoint_echoes(server: LoopbackServer) -> None:
+    """An error answer quoting the request line or the Authorization header: the detail is
+    stored, listed by the API and logged, so the subscription's secrets are blanked in it."""
+    server.routes["/echo"] = _echo_request
+    envelope = Payload("e-1", json.dumps(ENVELOPE).encode(), "application/json", "u1")
+    subscription = caliper(server.url("/echo?api_key=k%2Fey-5521&n=7"), token="lrs-token-90713")
+    [outcome] = send(subscription, envelope)
+    assert isinstance(outcome, Failed) and outcome.status_code == 400
+    assert outcome.detail == "HTTP 400 Bad Request: bad request /echo?api_key=****&n=7 auth=Bearer ****"
 
 
 def test_retries_send_identical_bytes_until_the_endpoint_recovers(server: LoopbackServer) -> None:

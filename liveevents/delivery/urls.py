@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 __all__ = [
     "MASK",
@@ -22,6 +22,7 @@ __all__ = [
     "mask_urls_in",
     "sqs_queue_name",
     "sqs_region",
+    "url_secrets",
 ]
 
 MASK = "****"
@@ -103,6 +104,25 @@ def mask_url(url: str) -> str:
 def mask_urls_in(text: str) -> str:
     """``text`` (an error message, say) with every http(s) URL in it masked by :func:`mask_url`."""
     return _URL_IN_TEXT.sub(lambda found: mask_url(found.group()), text)
+
+
+def url_secrets(url: str) -> set[str]:
+    """The values :func:`mask_url` hides in ``url`` (the userinfo password, credential-like query
+    values), each as written and percent-decoded: for blanking them in text that quotes the URL
+    in part (a destination's error answer echoing its request line, ``/hook?token=...``)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return set()
+    found = []
+    userinfo, has_userinfo, _ = parts.netloc.rpartition("@")
+    if has_userinfo and ":" in userinfo:
+        found.append(userinfo.partition(":")[2])
+    for pair in parts.query.split("&"):
+        name, _, value = pair.partition("=")
+        if looks_secret(unquote_plus(name)):
+            found.append(value)
+    return {variant for value in found for variant in (value, unquote_plus(value)) if variant}
 
 
 def sqs_queue_name(url: str) -> str:

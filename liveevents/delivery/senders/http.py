@@ -26,12 +26,15 @@ from liveevents import __version__
 from liveevents.delivery.outcome import Delivered, Failed, Outcome
 from liveevents.delivery.payload import Payload
 from liveevents.delivery.subscription import Subscription
-from liveevents.delivery.urls import destination_problem, mask_urls_in
+from liveevents.delivery.urls import MASK, destination_problem, mask_urls_in, url_secrets
 
 __all__ = ["USER_AGENT", "HttpSender"]
 
 USER_AGENT = f"liveevents/{__version__} (Canvas live events)"
 _SNIPPET = 200  # characters of an error answer kept for the operator
+# A credential-like value shorter than this is no credential, and blanking it wherever it occurs
+# would garble the detail (a 'code=40' would blank 'HTTP 404').
+_MIN_SECRET = 4
 
 
 class HttpSender:
@@ -61,9 +64,10 @@ class HttpSender:
             headers["Authorization"] = "Bearer " + subscription.bearer_token.get_secret_value()
         client, slots = self._pool(subscription.id)
         async with slots:
-            return await self._post(client, subscription.url, payload.body, headers)
+            return await self._post(client, subscription, payload.body, headers)
 
-    async def _post(self, session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
+    async def _post(self, session: aiohttp.ClientSession, subscription: Subscription, body: bytes, headers: dict[str, str]) -> Outcome:
+        url = subscription.url
         headers["webhook-timestamp"] = str(int(time.time()))  # the attempt's time, after any wait for a slot
         started = time.perf_counter()
         try:
@@ -74,18 +78,19 @@ class HttpSender:
         except TimeoutError:
             return Failed("timeout", f"no answer within {self.timeout:g} s", elapsed=time.perf_counter() - started)
         except aiohttp.InvalidURL as error:
-            return Failed("invalid_url", f"not a URL aiohttp can send to: {_describe(error)}", retryable=False, elapsed=time.perf_counter() - started)
+            detail = f"not a URL aiohttp can send to: {_describe(error, subscription)}"
+            return Failed("invalid_url", detail, retryable=False, elapsed=time.perf_counter() - started)
         except aiohttp.ClientConnectorError as error:
-            return Failed("connect", _describe(error), elapsed=time.perf_counter() - started)
+            return Failed("connect", _describe(error, subscription), elapsed=time.perf_counter() - started)
         except (aiohttp.ClientError, OSError) as error:
-            return Failed("network", _describe(error), elapsed=time.perf_counter() - started)
+            return Failed("network", _describe(error, subscription), elapsed=time.perf_counter() - started)
         elapsed = time.perf_counter() - started
         status = response.status
         if 200 <= status < 300:
             return Delivered(elapsed, status_code=status)
         return Failed(
             f"http_{status}",
-            _status_detail(response, answer),
+            _status_detail(response, answer, subscription),
             elapsed=elapsed,
             status_code=status,
             retry_after=_retry_after(response.headers.get("retry-after")),
@@ -127,8 +132,9 @@ async def _read_prefix(response: aiohttp.ClientResponse) -> bytes:
     return prefix
 
 
-def _status_detail(response: aiohttp.ClientResponse, answer: bytes) -> str:
-    text = " ".join(answer.decode("utf-8", "replace").split())
+def _status_detail(response: aiohttp.ClientResponse, answer: bytes, subscription: Subscription) -> str:
+    # Endpoints echo the request in their error pages (the URL, its query, the Authorization header).
+    text = _without_secrets(" ".join(answer.decode("utf-8", "replace").split()), subscription)
     text = text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."
     detail = f"HTTP {response.status} {response.reason or ''}".rstrip()
     if 300 <= response.status < 400 and "location" in response.headers:
@@ -152,9 +158,22 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
 
 
-def _describe(error: BaseException) -> str:
-    """The most specific message in the exception chain, URLs in it masked (aiohttp names the
-    request URL in some errors, and the detail is stored, listed and logged).
+def _without_secrets(text: str, subscription: Subscription) -> str:
+    """``text`` with the subscription's secrets (the bearer token, the credentials in its URL,
+    whole or percent-decoded) and the credentials of any URL in it replaced by ``****``: a
+    failure's detail is stored, listed by the API and logged."""
+    secrets = url_secrets(subscription.url)
+    if subscription.bearer_token is not None:
+        secrets.add(subscription.bearer_token.get_secret_value())
+    # Longest first: one secret may hold another (a percent-decoded value is shorter).
+    for secret in sorted((secret for secret in secrets if len(secret) >= _MIN_SECRET), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return mask_urls_in(text)
+
+
+def _describe(error: BaseException, subscription: Subscription) -> str:
+    """The most specific message in the exception chain, secrets and URL credentials in it masked
+    (aiohttp names the request URL in some errors).
 
     Client libraries wrap the OS error ("Cannot connect to host ..."); the innermost one
     ("Connection refused", "Name or service not known") is what tells the operator why.
@@ -168,5 +187,5 @@ def _describe(error: BaseException) -> str:
             text = reason if cause.strerror in (None, reason) else f"{reason}: {cause.strerror}"
             break
         cause = cause.os_error if isinstance(cause, aiohttp.ClientConnectorError) else cause.__cause__ or cause.__context__
-    text = mask_urls_in(text)
+    text = _without_secrets(text, subscription)
     return text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."
