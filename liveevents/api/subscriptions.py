@@ -34,6 +34,7 @@ from liveevents.delivery.subscription import (
     Subscription,
     SubscriptionError,
 )
+from liveevents.ingest.body import BodyTooLarge, read_body
 
 __all__ = ["subscriptions_router"]
 
@@ -129,8 +130,13 @@ def _input_schema() -> dict[str, Any]:
     return schema
 
 
+# A subscription or a replay request is a few kB (every Canvas event type named: ~5 kB); the
+# bound keeps a client from making the service hold (and echo back in a 422) any size of body.
+MAX_BODY_BYTES = 1024 * 1024
+
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: {"model": ProblemReport, "description": "The body is not JSON"},
+    413: {"description": f"The body is larger than {MAX_BODY_BYTES} bytes"},
     422: {"model": ProblemReport, "description": "Every broken rule: field, value, rule, valid names"},
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such subscription"}}
@@ -252,7 +258,10 @@ def subscriptions_router(subscriptions: Subscriptions) -> APIRouter:
 
 
 async def _json(request: Request) -> Any:
-    body = await request.body()
+    try:
+        body = await read_body(request, MAX_BODY_BYTES)
+    except BodyTooLarge as error:
+        raise HTTPException(status_code=413, detail=str(error)) from None
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as error:
