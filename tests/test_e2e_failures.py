@@ -125,6 +125,30 @@ def test_deactivation_notices_reactivation_and_replay(tmp_path: Path, endpoints:
     assert replayed == {parse_record(record).event_id for record in failing}
 
 
+def test_notification_urls_are_not_logged_with_their_credentials(tmp_path: Path, endpoints: LoopbackServer) -> None:
+    """httpx logs every request's URL at INFO: the notices' URLs (credentials in the query
+    included) went into the service log."""
+    settings = {
+        **FAST_DELIVERY,
+        "LIVEEVENTS_LOG_LEVEL": "debug",
+        "LIVEEVENTS_INSTRUCTURE_RETRY_SCHEDULE_SECONDS": "0.1",
+        "LIVEEVENTS_INSTRUCTURE_MAX_ERRORS": "1",
+        "LIVEEVENTS_NOTIFICATION_URL": endpoints.url("/ops?api_key=ops-key-55120"),
+    }
+    endpoints.routes["/hook"] = lambda request: Reply(500)
+    with ServedInstance.start(tmp_path / "data", env=settings) as served:
+        subscribe(
+            served, name="gradebook", delivery_method="https", url=endpoints.url("/hook"), event_types=["logged_in"],
+            retry_profile="instructure", notification_url=endpoints.url("/notices?token=notice-token-44710"),
+        )
+        put(served, [logged_in(1)])
+        for path in ("/notices", "/ops"):
+            wait_until(lambda path=path: endpoints.routes[path].accepted)
+        output = served.output()
+    assert "subscription.deactivated: subscription" in output
+    assert "ops-key-55120" not in output and "notice-token-44710" not in output
+
+
 def test_a_replay_re_delivers_only_the_event_types_and_the_times_asked_for(tmp_path: Path) -> None:
     with ServedInstance.start(tmp_path / "data", env=FAST_DELIVERY) as served:
         hook = JwtWebhook(served.url + "/.well-known/jwks.json")

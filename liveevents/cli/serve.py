@@ -58,6 +58,9 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, config_file
         _fail(f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error}", EXIT_CANNOT_START)
     settings = replace(settings, port=listener.getsockname()[1])
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx (the notices' client) logs every request's whole URL at INFO, credentials in the query
+    # included; liveevents.delivery.notify logs the outcome with the URL masked instead.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     sys.exit(_run(settings, listener))
 
 
