@@ -314,6 +314,9 @@ def load_secrets(data_dir: Path, environ: Mapping[str, str] | None = None) -> tu
     path = data_dir / SECRETS_FILE
     stored: dict[str, Any] = {}
     if path.exists():
+        if path.stat().st_mode & 0o077:
+            # Written by hand or restored from a backup with the umask's mode: the service's only.
+            path.chmod(0o600)
         stored = json.loads(path.read_text(encoding="utf-8"))
     values: dict[str, str] = {}
     generated = False

@@ -87,6 +87,16 @@ def test_secrets_are_generated_once_shown_once_and_environment_wins(tmp_path: Pa
     assert first.admin_token not in repr(first) and first.kinesis_secret_access_key not in repr(first)
 
 
+def test_a_secrets_file_readable_by_others_is_made_private(tmp_path: Path) -> None:
+    """secrets.json written by an operator (or restored) with the umask's mode: 0600 once read."""
+    path = tmp_path / "secrets.json"
+    path.write_text(json.dumps({"admin_token": "a", "ingest_token": "i", "kinesis_access_key_id": "K", "kinesis_secret_access_key": "s"}))
+    path.chmod(0o644)
+    secrets, _ = load_secrets(tmp_path, environ={})
+    assert secrets.admin_token == "a"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
 def test_canvas_settings_name_every_canvas_field(tmp_path: Path) -> None:
     secrets, _ = load_secrets(tmp_path, environ={})
     text = canvas_settings_text(Settings(port=4567, public_url="https://events.example.edu"), secrets)
