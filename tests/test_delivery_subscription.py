@@ -134,6 +134,11 @@ def test_strict_types_no_coercion() -> None:
         ("https://hooks.uni-example.org/a b", False, False),
         ("https://hooks.uni-example.org/a\nb", False, False),
         ("https://hooks.uni-example.org/a%20b", False, True),
+        ("https://169.254.169.254/latest/meta-data/", False, False),
+        ("http://169.254.169.254/latest/meta-data/", True, False),
+        ("https://[fe80::1]/x", False, False),
+        ("https://[::ffff:169.254.169.254]/x", False, False),
+        ("https://169.255.0.1/x", False, True),
     ],
 )
 def test_destination_rules(url: str, allow_http: bool, ok: bool) -> None:

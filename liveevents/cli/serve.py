@@ -61,6 +61,8 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, config_file
     # httpx (the notices' client) logs every request's whole URL at INFO, credentials in the query
     # included; liveevents.delivery.notify logs the outcome with the URL masked instead.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # botocore (the SQS sender) logs whole request bodies, student data, at DEBUG.
+    logging.getLogger("botocore").setLevel(max(logging.INFO, logging.getLogger().level))
     sys.exit(_run(settings, listener))
 
 

@@ -2,8 +2,8 @@
 
 Deliveries carry student data, so destinations must be ``https://`` unless the host is this
 machine (loopback) or the operator allows plain HTTP (``LIVEEVENTS_ALLOW_HTTP=1``, passed
-in as ``allow_http``).  Host names are judged as written, never resolved: a DNS answer can
-change after validation.
+in as ``allow_http``), and never a link-local address (cloud metadata services).  Host names
+are judged as written, never resolved: a DNS answer can change after validation.
 """
 
 from __future__ import annotations
@@ -48,6 +48,16 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def _is_link_local(host: str) -> bool:
+    """169.254.0.0/16 and fe80::/10 (also IPv4-mapped): where cloud metadata services answer."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_link_local
+
+
 def destination_problem(url: str, *, allow_http: bool) -> str | None:
     """Why ``url`` cannot be delivered to (a rule, for an error message), or ``None``."""
     if _NOT_IN_URL.search(url):
@@ -61,6 +71,9 @@ def destination_problem(url: str, *, allow_http: bool) -> str | None:
         return "an absolute https:// URL such as 'https://lrs.example.edu/events'"
     if not parts.hostname:
         return "the URL needs a host"
+    if _is_link_local(parts.hostname):
+        # A subscription must not turn the service into a reader of the cloud instance's metadata.
+        return "a link-local address (169.254.0.0/16, fe80::/10, where cloud metadata services answer) is not a destination"
     if parts.fragment:
         return "a destination URL has no #fragment"
     if parts.scheme == "http" and not allow_http and not is_loopback_host(parts.hostname):
