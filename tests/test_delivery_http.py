@@ -285,6 +285,39 @@ def test_deactivation_notice_is_logged_and_posted(server: LoopbackServer, caplog
     assert "subscription.deactivated" in caplog.text and "notification to http://127.0.0.1" in caplog.text
 
 
+class _EndlessAnswer(socketserver.BaseRequestHandler):
+    """Accepts the notice with a 200 whose chunked body never ends."""
+
+    def handle(self) -> None:
+        self.request.recv(65536)
+        self.request.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        try:
+            while True:
+                self.request.sendall(b"400\r\n" + b"x" * 1024 + b"\r\n")
+        except OSError:  # the client closed the connection
+            pass
+
+
+def test_a_notice_is_accepted_on_its_status_without_reading_the_answer() -> None:
+    subscription = caliper("https://lrs.uni-example.org/lrs")
+    verdict = Verdict("warn", "20 failures in a row")
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), _EndlessAnswer) as endless:
+        endless.daemon_threads = True
+        threading.Thread(target=endless.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{endless.server_address[1]}/notices"
+
+        async def run() -> list[str]:
+            async with httpx.AsyncClient() as client:
+                # Reading the answer would never end (httpx's timeout is per read, and bytes keep coming).
+                notice = send_notice(subscription, verdict, at=datetime(2025, 3, 1, 8, tzinfo=timezone.utc), client=client, extra_urls=[url], timeout=2.0)
+                return await asyncio.wait_for(notice, 10)
+
+        try:
+            assert asyncio.run(run()) == [url]
+        finally:
+            endless.shutdown()
+
+
 def test_forget_closes_the_subscriptions_connections(server: LoopbackServer) -> None:
     async def run() -> None:
         sender = HttpSender()

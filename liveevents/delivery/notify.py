@@ -57,10 +57,13 @@ async def send_notice(
 
 async def _post(client: httpx.AsyncClient, url: str, document: dict[str, Any], timeout: float) -> bool:
     try:
-        response = await client.post(url, json=document, headers={"User-Agent": USER_AGENT}, timeout=timeout)
+        # Streamed and closed unread: only the status matters, and an answer can be any size.
+        async with client.stream("POST", url, json=document, headers={"User-Agent": USER_AGENT}, timeout=timeout) as response:
+            accepted = response.is_success
+            status = response.status_code
     except httpx.HTTPError as error:
         log.warning("notification to %s failed: %s", mask_url(url), mask_urls_in(str(error)) or type(error).__name__)
         return False
-    if not response.is_success:
-        log.warning("notification to %s refused: HTTP %d", mask_url(url), response.status_code)
-    return response.is_success
+    if not accepted:
+        log.warning("notification to %s refused: HTTP %d", mask_url(url), status)
+    return accepted
