@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import subprocess
+import threading
 import sys
 from pathlib import Path
 from typing import Any
@@ -199,18 +200,23 @@ def test_a_missing_input_file_is_a_usage_error(tmp_path: Path) -> None:
     assert "does not exist" in result.stderr.decode()
 
 
-def _run_with_terminal_stderr(source: Path, target: Path, *, from_stdin: bool = False) -> tuple[int, str]:
+def _run_with_terminal_stderr(source: Path, target: Path, *, from_stdin: bool = False, piped: bool = False) -> tuple[int, str]:
     """Run with stderr on a pseudo-terminal (stdout to a file, so nothing can block); the input
-    named as an argument, or (``from_stdin``) redirected to stdin as ``< source`` does."""
+    named as an argument, or (``from_stdin``) redirected to stdin as ``< source`` does, or
+    (``piped``) written into a pipe as ``cat source |`` does (its size unknown)."""
     leader, follower = pty.openpty()
     try:
         with target.open("wb") as stdout, source.open("rb") as stdin:
-            arguments = [] if from_stdin else [str(source)]
+            arguments = [] if from_stdin or piped else [str(source)]
             process = subprocess.Popen(
-                [SCRIPT, "transform", *arguments], stdin=stdin if from_stdin else subprocess.DEVNULL, stdout=stdout, stderr=follower,
-                env={**os.environ, "COLUMNS": "100"},
+                [SCRIPT, "transform", *arguments], stdout=stdout, stderr=follower, env={**os.environ, "COLUMNS": "100"},
+                stdin=subprocess.PIPE if piped else stdin if from_stdin else subprocess.DEVNULL,
             )  # fmt: skip
         os.close(follower)
+        if piped:
+            assert process.stdin is not None
+            feeder = threading.Thread(target=lambda: (process.stdin.write(source.read_bytes()), process.stdin.close()), daemon=True)  # type: ignore[union-attr]
+            feeder.start()
         seen = b""
         while True:
             try:
@@ -238,6 +244,17 @@ def test_progress_bar_only_for_big_inputs_on_a_terminal(tmp_path: Path, count: i
     assert ("transforming" in terminal) is expect_bar
     # Never on stderr when it is not a terminal, however big the input.
     assert b"transforming" not in run(str(source)).stderr
+
+
+@pytest.mark.parametrize(("count", "expect_bar"), [(6000, True), (10, False)])
+def test_progress_bar_for_a_big_input_piped_in_once_it_proves_big(tmp_path: Path, count: int, expect_bar: bool) -> None:
+    source = tmp_path / "many.jsonl"
+    source.write_text((json.dumps(record(user_agent="Mozilla/5.0 " + "x" * 200)) + "\n") * count)
+    target = tmp_path / "out.jsonl"
+    returncode, terminal = _run_with_terminal_stderr(source, target, piped=True)
+    assert returncode == 0
+    assert target.read_bytes().count(b"\n") == count
+    assert ("transforming" in terminal) is expect_bar
 
 
 def test_progress_bar_for_a_big_file_redirected_to_stdin(tmp_path: Path) -> None:

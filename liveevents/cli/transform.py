@@ -71,7 +71,7 @@ def transform(
         raise click.BadParameter(str(error)) from None
     paths = inputs or ("-",)
     total = _sizes(paths)
-    progress = _Progress(total) if total is not None and total >= PROGRESS_THRESHOLD and sys.stderr.isatty() else None
+    progress = _Progress(total) if sys.stderr.isatty() and (total is None or total >= PROGRESS_THRESHOLD) else None
     done = failed = 0
     try:
         for path in paths:
@@ -114,9 +114,10 @@ _JSON = PlainJson()
 
 
 class _Progress:
-    """A Rich progress bar over the input bytes, on stderr."""
+    """A Rich progress bar over the input bytes, on stderr.  ``total=None`` (input piped in, size
+    unknown): a bar without an end, shown once the input has proved big (``PROGRESS_THRESHOLD``)."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int | None) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
@@ -125,10 +126,16 @@ class _Progress:
             console=Console(stderr=True), transient=True,
         )  # fmt: skip
         self._task = self._bar.add_task("transforming", total=total)
-        self._bar.start()
+        self._unseen = 0 if total is not None else PROGRESS_THRESHOLD  # bytes to read before showing it
+        if not self._unseen:
+            self._bar.start()
 
     def advance(self, size: int) -> None:
         self._bar.advance(self._task, size)
+        if self._unseen > 0:
+            self._unseen -= size
+            if self._unseen <= 0:
+                self._bar.start()
 
     def stop(self) -> None:
         self._bar.stop()
