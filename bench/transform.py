@@ -4,7 +4,9 @@ For every record of a realistic mix (~70% asset_accessed, like real Canvas traff
 grading, submissions, discussions, sessions, content edits, enrollments and a few job events),
 the transform is ``orjson.dumps(caliper_envelope(decode_record(raw)))`` and the baseline, measured
 in the same run on the same bytes, is ``orjson.dumps(orjson.loads(raw))``. One core; best of
-several alternating rounds. Prints events/s for both and the ratio (target: ≤ 3×).
+several alternating rounds. Prints events/s and the ratio to the baseline (target: ≤ 3×) of the
+transform and of its floor: the decoding, hashing and encoding in C that any transform with this
+id rule does, with no Python logic (docs/performance.md).
 
     .venv/bin/python bench/transform.py [--events 20000] [--rounds 7]
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from hashlib import sha256
 from collections.abc import Callable
 from typing import Any
 
@@ -153,6 +156,16 @@ def baseline(records: list[bytes]) -> None:
         orjson.dumps(orjson.loads(raw))
 
 
+def floor(records: list[bytes]) -> None:
+    """The C work no transform with this output and id rule can skip: decode the record, write its
+    canonical JSON and hash it (the deterministic id), write JSON out (the record itself: the
+    envelope, ~1.7 times its size, costs more). A lower bound with no Python logic at all."""
+    for raw in records:
+        record = orjson.loads(raw)
+        sha256(orjson.dumps({"metadata": record["attributes"], "body": record["body"]}, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        orjson.dumps(record)
+
+
 def transform(records: list[bytes]) -> None:
     for raw in records:
         orjson.dumps(caliper_envelope(decode_record(raw)))
@@ -173,16 +186,19 @@ def main() -> None:
     records = realistic_mix(args.events)
     share = sum(b'"asset_accessed"' in raw for raw in records) / len(records)
     transform(records[:1000])  # warm up caches and imports
-    baseline_rounds, transform_rounds = [], []
-    for _ in range(args.rounds):  # alternate, so both see the same machine conditions
+    baseline_rounds, floor_rounds, transform_rounds = [], [], []
+    for _ in range(args.rounds):  # alternate, so all see the same machine conditions
         baseline_rounds.append(seconds_for(baseline, records))
+        floor_rounds.append(seconds_for(floor, records))
         transform_rounds.append(seconds_for(transform, records))
-    baseline_seconds, transform_seconds = min(baseline_rounds), min(transform_rounds)
+    baseline_seconds, floor_seconds, transform_seconds = min(baseline_rounds), min(floor_rounds), min(transform_rounds)
     count = len(records)
     print(f"{count} events, {share:.0%} asset_accessed, {sum(map(len, records)) / count:.0f} bytes on average; best of {args.rounds} rounds")
     print(f"baseline  orjson.loads + orjson.dumps:                  {count / baseline_seconds:>10,.0f} events/s  ({baseline_seconds / count * 1e6:.2f} µs/event)")
+    print(f"floor     loads + canonical id + dumps, no Python:      {count / floor_seconds:>10,.0f} events/s  ({floor_seconds / count * 1e6:.2f} µs/event)")
     print(f"transform decode_record + caliper_envelope + dumps:     {count / transform_seconds:>10,.0f} events/s  ({transform_seconds / count * 1e6:.2f} µs/event)")
     print(f"ratio transform / baseline: {transform_seconds / baseline_seconds:.2f}×  (target ≤ 3×)")
+    print(f"ratio floor / baseline:     {floor_seconds / baseline_seconds:.2f}×  (what is left for validating and building: the difference)")
 
 if __name__ == "__main__":
     main()
