@@ -446,3 +446,146 @@ def test_nul_characters_in_partition_keys_and_key_names_are_kept_escaped_on_post
         (quarantined,) = service.admin_get("/api/v1/quarantine")["records"]
         assert (quarantined["field"], quarantined["partition_key"], base64.b64decode(quarantined["data_base64"])) == ("\\u0000k", "k\\u0000", unknown_nul_key)
         assert stored_count(service) == (2, 1)
+
+
+def raw_call(service: ServedInstance, target: str, payload: dict[str, object]) -> httpx.Response:
+    headers, body = signed_kinesis_request(service.url + "/", target, orjson.dumps(payload))
+    return httpx.post(service.url + "/", content=body, headers=headers)
+
+
+ARN_RULE = r"Member must satisfy regular expression pattern: arn:aws.*:kinesis:.*:\d{12}:stream/\S+ (1 to 2048 characters)"
+
+
+@pytest.mark.parametrize(
+    ("arn", "shown"),
+    [
+        # A stream's name is no ARN: it named the stream, and the record was stored.
+        ("live-events", "'live-events'"),
+        ("", "''"),
+        ("arn:aws:kinesis:us-east-1:00000000000:stream/live-events", "'arn:aws:kinesis:us-east-1:00000000000:stream/live-events'"),
+        ("arn:aws:sqs:us-east-1:000000000000:stream/live-events", "'arn:aws:sqs:us-east-1:000000000000:stream/live-events'"),
+        ("arn:aws:kinesis:us-east-1:000000000000:stream/", "'arn:aws:kinesis:us-east-1:000000000000:stream/'"),
+        ("arn:aws:kinesis:us-east-1:000000000000:stream/live events", "'arn:aws:kinesis:us-east-1:000000000000:stream/live events'"),
+        ("arn:aws:kinesis:us-east-1:000000000000:stream/" + "s" * 2003, "'arn:aws:kinesis:us-east-1:000000000000:stream/" + "s" * 54 + "'... (2049 characters)"),
+        (7, "7"),
+    ],
+)
+def test_a_stream_arn_that_is_no_kinesis_stream_arn_is_a_validation_error(served: ServedInstance, arn: object, shown: str) -> None:
+    expected = {
+        "__type": "ValidationException",
+        "message": f"1 validation error detected: Value {shown} at 'streamARN' failed to satisfy constraint: {ARN_RULE}",
+    }
+    before = stored_count(served)
+    put = raw_call(served, "PutRecords", {"StreamARN": arn, "Records": [{"Data": base64.b64encode(record_bytes(500)).decode(), "PartitionKey": "500"}]})
+    assert (put.status_code, put.json()) == (400, expected)
+    described = raw_call(served, "DescribeStreamSummary", {"StreamARN": arn})
+    assert (described.status_code, described.json()) == (400, expected)
+    # Beside a StreamName too: AWS checks every parameter it is given.
+    beside = raw_call(served, "PutRecord", {"StreamName": STREAM, "StreamARN": arn, "Data": base64.b64encode(record_bytes(501)).decode(), "PartitionKey": "501"})
+    assert (beside.status_code, beside.json()) == (400, expected)
+    assert stored_count(served) == before
+
+
+def test_a_well_formed_stream_arn_names_its_stream_and_an_unknown_one_is_not_found(served: ServedInstance) -> None:
+    client = served.kinesis()
+    arn = "arn:aws:kinesis:us-east-1:000000000000:stream/live-events"
+    answer = client.put_records(StreamARN=arn, Records=[{"Data": record_bytes(510), "PartitionKey": "510"}])
+    assert answer["FailedRecordCount"] == 0
+    event = served.admin_get(f"/api/v1/events/{answer['Records'][0]['SequenceNumber']}")
+    assert event["record"] == canvas_record(510)
+    assert client.describe_stream_summary(StreamARN=arn)["StreamDescriptionSummary"]["StreamName"] == "live-events"
+    before = stored_count(served)
+    for unknown, name in [
+        ("arn:aws:kinesis:us-east-1:000000000000:stream/no-such-stream", "no-such-stream"),
+        # Well-formed, but no stream can have that name.
+        ("arn:aws-cn:kinesis:cn-north-1:123456789012:stream/live/events", "live/events"),
+    ]:
+        with pytest.raises(ClientError) as caught:
+            client.put_record(StreamARN=unknown, Data=record_bytes(511), PartitionKey="511")
+        assert error_code(caught) == "ResourceNotFoundException"
+        assert caught.value.response["Error"]["Message"] == f"Stream {name} under account 000000000000 not found."
+    assert stored_count(served) == before
+
+
+HASH_KEY_RULE = r"Member must satisfy regular expression pattern: 0|([1-9]\d{0,38})"
+
+
+def test_a_malformed_explicit_hash_key_fails_the_whole_put_records_call(served: ServedInstance) -> None:
+    def entry(number: int, hash_key: object) -> dict[str, object]:
+        return {"Data": base64.b64encode(record_bytes(number)).decode(), "PartitionKey": str(number), "ExplicitHashKey": hash_key}
+
+    before = stored_count(served)
+    entries = [entry(520, "7"), entry(521, "abc"), entry(522, "0"), entry(523, "007"), entry(524, -1), entry(525, "1" * 40), entry(526, None)]
+    response = raw_call(served, "PutRecords", {"StreamName": STREAM, "Records": entries})
+    assert response.status_code == 400
+    assert response.json() == {
+        "__type": "ValidationException",
+        "message": "4 validation errors detected: "
+        f"Value 'abc' at 'records.2.member.explicitHashKey' failed to satisfy constraint: {HASH_KEY_RULE}; "
+        f"Value '007' at 'records.4.member.explicitHashKey' failed to satisfy constraint: {HASH_KEY_RULE}; "
+        f"Value -1 at 'records.5.member.explicitHashKey' failed to satisfy constraint: {HASH_KEY_RULE}; "
+        f"Value '1111111111111111111111111111111111111111' at 'records.6.member.explicitHashKey' failed to satisfy constraint: {HASH_KEY_RULE}",
+    }
+    # At most 10 errors are listed, as AWS lists them.
+    response = raw_call(served, "PutRecords", {"StreamName": STREAM, "Records": [entry(530 + n, "x") for n in range(12)]})
+    assert response.json()["message"].startswith("10 validation errors detected: Value 'x' at 'records.1.member.explicitHashKey'")
+    assert response.json()["message"].endswith(f"Value 'x' at 'records.10.member.explicitHashKey' failed to satisfy constraint: {HASH_KEY_RULE}")
+    assert stored_count(served) == before
+
+
+def test_an_explicit_hash_key_beyond_2_to_the_128_fails_the_whole_call(served: ServedInstance) -> None:
+    client = served.kinesis()
+    before = stored_count(served)
+    with pytest.raises(ClientError) as caught:
+        client.put_records(
+            StreamName=STREAM,
+            Records=[
+                {"Data": record_bytes(540), "PartitionKey": "540"},
+                {"Data": record_bytes(541), "PartitionKey": "541", "ExplicitHashKey": "340282366920938463463374607431768211456"},
+            ],
+        )
+    assert error_code(caught) == "InvalidArgumentException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert caught.value.response["Error"]["Message"] == (
+        "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
+        "Specified value was 340282366920938463463374607431768211456 (at 'records.2.member.explicitHashKey')"
+    )
+    with pytest.raises(ClientError) as single:
+        client.put_record(StreamName=STREAM, Data=record_bytes(542), PartitionKey="542", ExplicitHashKey="999999999999999999999999999999999999999")
+    assert error_code(single) == "InvalidArgumentException"
+    assert single.value.response["Error"]["Message"] == (
+        "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
+        "Specified value was 999999999999999999999999999999999999999 (at 'explicitHashKey')"
+    )
+    with pytest.raises(ClientError) as malformed:
+        client.put_record(StreamName=STREAM, Data=record_bytes(543), PartitionKey="543", ExplicitHashKey="0x10")
+    assert error_code(malformed) == "ValidationException"
+    assert malformed.value.response["Error"]["Message"] == (
+        f"1 validation error detected: Value '0x10' at 'explicitHashKey' failed to satisfy constraint: {HASH_KEY_RULE}"
+    )
+    assert stored_count(served) == before
+
+
+def test_an_explicit_hash_key_picks_the_shard_whose_range_holds_it(served: ServedInstance) -> None:
+    client = served.kinesis()
+    client.create_stream(StreamName="hash-keyed", ShardCount=3)
+    # 2^128 = 3 * 113427455640312821154458202477256070485 + 1
+    starts = ["0", "113427455640312821154458202477256070485", "226854911280625642308916404954512140970"]
+    assert [shard["HashKeyRange"]["StartingHashKey"] for shard in client.list_shards(StreamName="hash-keyed")["Shards"]] == starts
+    placed = {
+        "0": "shardId-000000000000",
+        "113427455640312821154458202477256070484": "shardId-000000000000",
+        "113427455640312821154458202477256070485": "shardId-000000000001",
+        "226854911280625642308916404954512140969": "shardId-000000000001",
+        "226854911280625642308916404954512140970": "shardId-000000000002",
+        "340282366920938463463374607431768211455": "shardId-000000000002",
+    }
+    records = [{"Data": record_bytes(550 + n), "PartitionKey": "same-key", "ExplicitHashKey": key} for n, key in enumerate(placed)]
+    answer = client.put_records(StreamName="hash-keyed", Records=records)
+    assert answer["FailedRecordCount"] == 0
+    assert [result["ShardId"] for result in answer["Records"]] == list(placed.values())
+    # The key picks the shard only: the record is stored as sent, under its partition key.
+    event = served.admin_get(f"/api/v1/events/{answer['Records'][2]['SequenceNumber']}")
+    assert (event["stream"], event["partition_key"], event["record"]) == ("hash-keyed", "same-key", canvas_record(552))
+    single = client.put_record(StreamName="hash-keyed", Data=record_bytes(560), PartitionKey="same-key", ExplicitHashKey="113427455640312821154458202477256070485")
+    assert single["ShardId"] == "shardId-000000000001"

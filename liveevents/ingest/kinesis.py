@@ -14,7 +14,7 @@ import hashlib
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -46,6 +46,14 @@ AWS_MAX_RECORDS = 500
 MAX_PARTITION_KEY = 256
 MAX_HASH_KEY = 2**128 - 1
 STREAM_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,128}")
+# AWS's patterns (as its validation messages word them) and their Python equivalents: ASCII, as in
+# Java, so that \d is no other script's digit; the ARN's group is the stream name.
+STREAM_ARN_PATTERN = r"arn:aws.*:kinesis:.*:\d{12}:stream/\S+"
+STREAM_ARN = re.compile(r"arn:aws.*:kinesis:.*:\d{12}:stream/(\S+)", re.ASCII)
+MAX_STREAM_ARN = 2048
+HASH_KEY_PATTERN = r"0|([1-9]\d{0,38})"
+HASH_KEY = re.compile(HASH_KEY_PATTERN, re.ASCII)
+AWS_MAX_VALIDATION_ERRORS = 10  # AWS lists at most 10 in one ValidationException
 MAX_SHARDS = 500
 # The per-record code for bad input: not InternalFailure (Canvas would retry a record that can
 # never succeed) and an existing Kinesis error code, so that SDKs and logs show it plainly.
@@ -75,11 +83,17 @@ def _shard_id(index: int) -> str:
     return f"shardId-{index:012d}"
 
 
-def _shard_of(partition_key: str, shard_count: int) -> int:
-    # Kinesis maps the MD5 of the partition key onto equal hash-key ranges, one per shard.
+def _shard_of(partition_key: str, explicit_hash_key: int | None, shard_count: int) -> int:
+    """The shard whose ``HashKeyRange`` (as :func:`_shard_description` publishes it) holds the
+    record's hash key: its ``ExplicitHashKey``, else the MD5 of its partition key, as on Kinesis."""
     if shard_count == 1:
         return 0
-    return int.from_bytes(hashlib.md5(partition_key.encode()).digest()) * shard_count >> 128
+    if explicit_hash_key is None:
+        hash_key = int.from_bytes(hashlib.md5(partition_key.encode()).digest())
+    else:
+        hash_key = explicit_hash_key
+    # The last shard starting at or below hash_key: start(i) = 2^128 * i // n <= hash_key.
+    return (shard_count * (hash_key + 1) - 1) >> 128
 
 
 def _shard_description(index: int, shard_count: int) -> dict[str, Any]:
@@ -176,8 +190,14 @@ class KinesisApi:
 
     async def _stream(self, payload: dict[str, Any]) -> StreamInfo:
         name = payload.get("StreamName")
-        if name is None and isinstance(payload.get("StreamARN"), str):
-            name = payload["StreamARN"].rpartition(":stream/")[2] or None
+        arn = payload.get("StreamARN")
+        # Checked even beside a StreamName, as AWS checks every parameter it is given.
+        arn_name = None if arn is None else _stream_arn_name(arn)
+        if name is None and arn_name is not None:
+            if not STREAM_NAME.fullmatch(arn_name):
+                # A well-formed ARN of a stream that cannot exist: no such stream, as on AWS.
+                raise KinesisError("ResourceNotFoundException", f"Stream {arn_name} under account {ACCOUNT_ID} not found.")
+            name = arn_name
         if not isinstance(name, str):
             raise KinesisError("ValidationException", "Either StreamName or StreamARN must be provided.")
         if not STREAM_NAME.fullmatch(name):
@@ -303,6 +323,10 @@ class KinesisApi:
                 f"1 validation error detected: Value '{len(records)} records' at 'records' failed to satisfy constraint: "
                 f"Member must have length less than or equal to {AWS_MAX_RECORDS}",
             )
+        hash_keys = _explicit_hash_keys(
+            [entry.get("ExplicitHashKey") if isinstance(entry, dict) else None for entry in records],
+            lambda index: f"records.{index + 1}.member.explicitHashKey",  # AWS counts entries from 1
+        )
         origin = Origin("kinesis", stream.name, access_key_id)
         verdicts = [self._check_entry(entry, index, origin) for index, entry in enumerate(records)]
         total = sum(len(verdict.data) + len((verdict.partition_key or "").encode()) for verdict in verdicts)
@@ -324,17 +348,18 @@ class KinesisApi:
             raise _store_failure(error) from None
         results = []
         failed = 0
-        for verdict, sequence in zip(verdicts, sequences):
+        for verdict, sequence, hash_key in zip(verdicts, sequences, hash_keys):
             if sequence is None:
                 failed += 1
                 results.append({"ErrorCode": RECORD_REJECTED, "ErrorMessage": _rejection_message(verdict)})
             else:
-                shard = _shard_of(verdict.partition_key or "", stream.shard_count)
+                shard = _shard_of(verdict.partition_key or "", hash_key, stream.shard_count)
                 results.append({"SequenceNumber": sequence_number(sequence), "ShardId": _shard_id(shard)})
         return {"FailedRecordCount": failed, "Records": results, "EncryptionType": "NONE"}
 
     async def put_record(self, payload: dict[str, Any], access_key_id: str | None) -> dict[str, Any]:
         stream = await self._stream(payload)
+        (hash_key,) = _explicit_hash_keys([payload.get("ExplicitHashKey")], lambda _: "explicitHashKey")
         verdict = self._check_entry(payload, None, Origin("kinesis", stream.name, access_key_id))
         try:
             (sequence,) = await commit(self._store, [verdict], self._metrics)
@@ -345,7 +370,7 @@ class KinesisApi:
             raise _store_failure(error) from None
         if sequence is None:
             raise KinesisError(RECORD_REJECTED, _rejection_message(verdict))
-        shard = _shard_of(verdict.partition_key or "", stream.shard_count)
+        shard = _shard_of(verdict.partition_key or "", hash_key, stream.shard_count)
         return {"ShardId": _shard_id(shard), "SequenceNumber": sequence_number(sequence), "EncryptionType": "NONE"}
 
     @staticmethod
@@ -377,6 +402,58 @@ def _stream_name_error(name: object) -> KinesisError:
         f"1 validation error detected: Value {name!r} at 'streamName' failed to satisfy constraint: "
         "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+ (1 to 128 characters)",
     )
+
+
+def _stream_arn_name(arn: object) -> str:
+    """The stream name in a ``StreamARN``; a value that is no Kinesis stream ARN is refused as AWS
+    refuses it (it was read as a stream name: "live-events" passed for the stream's ARN)."""
+    match = STREAM_ARN.fullmatch(arn) if isinstance(arn, str) and len(arn) <= MAX_STREAM_ARN else None
+    if match is None:
+        raise KinesisError(
+            "ValidationException",
+            _validation_message(
+                [f"Value {_shown(arn)} at 'streamARN' failed to satisfy constraint: "
+                 f"Member must satisfy regular expression pattern: {STREAM_ARN_PATTERN} (1 to {MAX_STREAM_ARN} characters)"]
+            ),
+        )
+    return match.group(1)
+
+
+def _explicit_hash_keys(values: Sequence[object], where: Callable[[int], str]) -> list[int | None]:
+    """Each ``ExplicitHashKey`` as a number (``None`` when absent; ``where(index)`` names its place),
+    checked before anything is stored, as AWS checks it: one bad key fails the whole call
+    (ValidationException for the form, InvalidArgumentException beyond 2^128-1).  It only picks the
+    ``ShardId`` answered: every shard is the same log here."""
+    errors = [
+        f"Value {_shown(value)} at '{where(index)}' failed to satisfy constraint: "
+        f"Member must satisfy regular expression pattern: {HASH_KEY_PATTERN}"
+        for index, value in enumerate(values)
+        if value is not None and not (isinstance(value, str) and HASH_KEY.fullmatch(value))
+    ]
+    if errors:
+        raise KinesisError("ValidationException", _validation_message(errors))
+    keys = [int(value) if isinstance(value, str) else None for value in values]
+    for index, key in enumerate(keys):
+        if key is not None and key > MAX_HASH_KEY:
+            raise KinesisError(
+                "InvalidArgumentException",
+                f"Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
+                f"Specified value was {key} (at '{where(index)}')",
+            )
+    return keys
+
+
+def _validation_message(errors: Sequence[str]) -> str:
+    shown = errors[:AWS_MAX_VALIDATION_ERRORS]
+    return f"{len(shown)} validation error{'s' if len(shown) > 1 else ''} detected: {'; '.join(shown)}"
+
+
+def _shown(value: object) -> str:
+    """A value as a validation message quotes it: a string as AWS does ('...'), anything else as
+    JSON; cut short, so that a client's megabyte is not sent back."""
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 100 else f"{value[:100]!r}... ({len(value)} characters)"
+    return render_value(value)
 
 
 def _store_failure(error: StoreError) -> KinesisError:

@@ -187,7 +187,10 @@ def _parse_authorization(header: str) -> _Authorization:
 
 def _require_signed(signed_headers: Collection[str], values: Mapping[str, list[str]]) -> None:
     """The headers a signature must cover, or a captured one could be replayed with them changed:
-    the host, the request time (its window limits replays) and the operation."""
+    the host, the request time (its window limits replays) and the operation.  The signed host is
+    not compared with ``public_url``: clients may reach this service by other names (an internal
+    name, the bind address, a load balancer's), a refusal makes Canvas drop whole batches, and only
+    a holder of our own key can sign a call for another name."""
     date_header = ("x-amz-date", "'X-Amz-Date'") if "x-amz-date" in values or "date" not in values else ("date", "'Date'")
     for name, label in (("host", "'Host' or ':authority'"), date_header, ("x-amz-target", "'X-Amz-Target'")):
         if name not in signed_headers:
