@@ -81,7 +81,9 @@ def test_ingest_refuses_other_content_types_and_empty_bodies(served: ServedInsta
 
 
 @pytest.mark.parametrize("path", ["/api/v1/stats", "/api/v1/events", "/api/v1/events/1", "/api/v1/quarantine"])
-@pytest.mark.parametrize("authorization", [None, "Bearer wrong", "Bearer test-ingest-token-0123456789", "Basic dGVzdDp0ZXN0"])
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer wrong", "Bearer test-ingest-token-0123456789", "Bearer test-metrics-token-0123456789", "Basic dGVzdDp0ZXN0"]
+)
 def test_management_api_needs_the_admin_token(served: ServedInstance, path: str, authorization: str | None) -> None:
     headers = {"Authorization": authorization} if authorization else {}
     response = httpx.get(served.url + path, headers=headers)
@@ -113,10 +115,59 @@ def test_stats_count_by_event_name(served: ServedInstance) -> None:
     assert served.secrets["kinesis_secret_access_key"] not in orjson.dumps(after).decode()
 
 
+METRICS_REFUSED = "a valid 'Authorization: Bearer <metrics token>' header (or the admin token) is required; metrics_public = true serves /metrics without one"
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer wrong", "Bearer test-ingest-token-0123456789", "Bearer test-metrics-token-012345678", "Basic dGVzdDp0ZXN0", "test-metrics-token-0123456789"],
+)
+def test_metrics_need_the_metrics_or_admin_token(served: ServedInstance, authorization: str | None) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    response = httpx.get(served.url + "/metrics", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="metrics"'
+    assert response.json() == {"detail": METRICS_REFUSED}
+    assert "liveevents_" not in response.text
+
+
+@pytest.mark.parametrize("authorization", ["Bearer test-metrics-token-0123456789", "bearer test-metrics-token-0123456789", "Bearer test-admin-token-0123456789"])
+def test_metrics_are_served_to_the_metrics_token_and_the_admin_token(served: ServedInstance, authorization: str) -> None:
+    response = httpx.get(served.url + "/metrics", headers={"Authorization": authorization})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    assert "liveevents_last_sequence " in response.text
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/api/v1/stats"), ("GET", "/api/v1/subscriptions"), ("POST", "/api/v1/subscriptions")])
+def test_the_metrics_token_is_read_only_metrics(served: ServedInstance, method: str, path: str) -> None:
+    subscription = {"name": "scraped", "delivery_method": "https", "url": "https://hooks.example.edu/events", "event_types": ["logged_in"]}
+    response = httpx.request(method, served.url + path, headers=served.metrics_headers(), json=subscription if method == "POST" else None)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="admin"'
+    assert served.admin_get("/api/v1/subscriptions")["subscriptions"] == []
+
+
+def test_metrics_public_serves_metrics_without_a_token(tmp_path: Path) -> None:
+    with ServedInstance.start(tmp_path / "data", env={"LIVEEVENTS_METRICS_PUBLIC": "true"}) as service:
+        response = httpx.get(service.url + "/metrics")
+        assert response.status_code == 200 and "liveevents_last_sequence " in response.text
+        assert httpx.get(service.url + "/api/v1/stats").status_code == 401  # the management API stays closed
+
+
+def test_the_metrics_token_from_the_environment_wins_over_the_data_dir(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with ServedInstance.start(data_dir, secrets=None):
+        stored = orjson.loads((data_dir / "secrets.json").read_bytes())["metrics_token"]
+    with ServedInstance.start(data_dir, secrets=None, env={"LIVEEVENTS_METRICS_TOKEN": "scrape-token-from-env-5521"}) as service:
+        assert httpx.get(service.url + "/metrics", headers={"Authorization": "Bearer scrape-token-from-env-5521"}).status_code == 200
+        assert httpx.get(service.url + "/metrics", headers={"Authorization": f"Bearer {stored}"}).status_code == 401
+
+
 def test_health_metrics_and_openapi(served: ServedInstance) -> None:
     assert httpx.get(served.url + "/healthz").json()["status"] == "ok"
     ingest(served, record_bytes(60))
-    metrics = httpx.get(served.url + "/metrics").text
+    metrics = served.metrics()
     assert 'liveevents_ingest_records_total{outcome="stored",source="http"}' in metrics
     assert "liveevents_store_append_seconds_bucket" in metrics
     schema = httpx.get(served.url + "/openapi.json").json()

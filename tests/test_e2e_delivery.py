@@ -168,10 +168,10 @@ def test_stats_and_metrics_per_subscription(served: ServedInstance, server: Loop
     put(served, [course_completed(n) for n in range(1, 6)])
     stats = wait_until(lambda: _stats(served, view["id"]) if _stats(served, view["id"])["delivered"] == 5 else None)
     assert (stats["failed"], stats["retrying"], stats["backlog"], stats["active"]) == (0, 0, 0, True)
-    metrics = httpx.get(served.url + "/metrics").text
+    metrics = served.metrics()
     assert f'liveevents_deliveries_total{{outcome="delivered",subscription="{view["id"]}"}} 5.0' in metrics
     assert f'liveevents_delivery_latency_seconds_count{{subscription="{view["id"]}"}} 5.0' in metrics
-    wait_until(lambda: f'liveevents_delivery_backlog{{subscription="{view["id"]}"}} 0.0' in httpx.get(served.url + "/metrics").text)
+    wait_until(lambda: f'liveevents_delivery_backlog{{subscription="{view["id"]}"}} 0.0' in served.metrics())
 
 
 def _stats(served: ServedInstance, subscription_id: str) -> dict[str, Any]:

@@ -7,8 +7,6 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
-
 from liveevents.canvas.record import parse_record
 from tests.helpers.delivery import FAST_DELIVERY, jwt_payload, put, subscribe, wait_until
 from tests.helpers.service import ServedInstance
@@ -51,7 +49,7 @@ def test_stats_and_metrics_count_what_the_receiver_got_with_the_latency_histogra
         put(service, records)
         after_put = time.time()
         stats = wait_until(settled, timeout=30)  # the doomed event: 6 attempts over 0.2 + 0.4 + ... + 3.2 s
-        metrics = httpx.get(service.url + "/metrics").text
+        metrics = service.metrics()
 
     assert set(receiver.delivered) == set(ids) - {ids[5]}
     assert receiver.refused == 3 + 6
@@ -93,7 +91,7 @@ def test_stats_and_metrics_show_the_retries_waiting_at_a_dead_endpoint_and_the_b
         # The gauges are refreshed every lease cycle (0.5 s here).
         off_label = f'subscription="{off["id"]}"'
         wanted = (f"liveevents_deliveries_retrying{{{label}}} 4.0", f"liveevents_delivery_backlog{{{off_label}}} 4.0")
-        metrics = wait_until(lambda: text if all(line in (text := httpx.get(service.url + "/metrics").text) for line in wanted) else None)
+        metrics = wait_until(lambda: text if all(line in (text := service.metrics()) for line in wanted) else None)
 
     shown = {name: (item["active"], item["delivered"], item["failed"], item["retrying"], item["backlog"]) for name, item in stats.items()}
     assert shown == {"dead": (True, 0, 0, 4, 0), "off": (False, 0, 0, 0, 4)}

@@ -13,13 +13,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from liveevents.cli import main
-from liveevents.config import ConfigError, Settings, canvas_settings_text, load_secrets, load_settings, mark_secrets_shown
+from liveevents.config import ConfigError, Secrets, Settings, canvas_settings_text, load_secrets, load_settings, mark_secrets_shown, secrets_text
 from liveevents.store.sqlite_schema import MIGRATIONS as SQLITE_MIGRATIONS
 from tests.helpers.service import ServedInstance, wait_for_health
 
@@ -32,6 +35,7 @@ def test_defaults_are_safe() -> None:
     assert settings.endpoint_url == "http://127.0.0.1:8080"
     assert settings.delivery_timeout_seconds == 15.0  # Instructure's webhook timeout
     assert settings.allow_http is False
+    assert settings.metrics_public is False  # /metrics needs a token: its labels name subscriptions
 
 
 def test_flags_beat_environment_beat_toml(tmp_path: Path) -> None:
@@ -71,20 +75,65 @@ def test_toml_refuses_unknown_settings_and_secrets(tmp_path: Path) -> None:
 
 def test_secrets_are_generated_once_shown_once_and_environment_wins(tmp_path: Path) -> None:
     first, to_show = load_secrets(tmp_path / "data", environ={})
-    assert to_show
+    assert to_show == frozenset({"admin_token", "ingest_token", "metrics_token", "kinesis_access_key_id", "kinesis_secret_access_key"})
     assert len(first.kinesis_access_key_id) == 20 and first.kinesis_access_key_id.isupper()
+    assert len({first.admin_token, first.ingest_token, first.metrics_token}) == 3
     assert stat.S_IMODE((tmp_path / "data" / "secrets.json").stat().st_mode) == 0o600
-    assert load_secrets(tmp_path / "data", environ={}) == (first, True)  # not shown yet: still to show
+    assert load_secrets(tmp_path / "data", environ={}) == (first, to_show)  # not shown yet: still to show
     mark_secrets_shown(tmp_path / "data")
     assert stat.S_IMODE((tmp_path / "data" / "secrets.json").stat().st_mode) == 0o600
-    assert load_secrets(tmp_path / "data", environ={}) == (first, False)
-    # Written by a version without the flag, which showed secrets as it generated them.
-    (tmp_path / "older").mkdir()
-    (tmp_path / "older" / "secrets.json").write_text(json.dumps({"admin_token": "a", "ingest_token": "i", "kinesis_access_key_id": "K", "kinesis_secret_access_key": "s"}))
-    assert load_secrets(tmp_path / "older", environ={})[1] is False
-    overridden, _ = load_secrets(tmp_path / "data", environ={"LIVEEVENTS_ADMIN_TOKEN": "from-env"})
+    assert load_secrets(tmp_path / "data", environ={}) == (first, frozenset())
+    overridden, _ = load_secrets(tmp_path / "data", environ={"LIVEEVENTS_ADMIN_TOKEN": "from-env", "LIVEEVENTS_METRICS_TOKEN": "metrics-from-env"})
     assert overridden.admin_token == "from-env" and overridden.ingest_token == first.ingest_token
-    assert first.admin_token not in repr(first) and first.kinesis_secret_access_key not in repr(first)
+    assert overridden.metrics_token == "metrics-from-env"
+    for secret in (first.admin_token, first.metrics_token, first.kinesis_secret_access_key):
+        assert secret not in repr(first)
+
+
+# A secrets.json written before the metrics token existed.
+_OLDER_SECRETS = {"admin_token": "a", "ingest_token": "i", "kinesis_access_key_id": "K", "kinesis_secret_access_key": "s"}
+
+
+@pytest.mark.parametrize("flag", [{}, {"shown": True}])
+def test_a_secrets_file_of_an_older_version_gets_a_metrics_token_shown_alone(tmp_path: Path, flag: dict[str, bool]) -> None:
+    """Without the flag or with ``"shown": true`` (its secrets shown as they were generated): only
+    the new metrics token is to be shown, and it is kept from then on, the file still 0600."""
+    path = tmp_path / "secrets.json"
+    path.write_text(json.dumps(_OLDER_SECRETS | flag))
+    secrets, to_show = load_secrets(tmp_path, environ={})
+    assert (secrets.admin_token, secrets.ingest_token, secrets.kinesis_access_key_id, secrets.kinesis_secret_access_key) == ("a", "i", "K", "s")
+    assert to_show == frozenset({"metrics_token"})
+    stored = json.loads(path.read_text())
+    assert stored["metrics_token"] == secrets.metrics_token and len(secrets.metrics_token) >= 32
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_secrets(tmp_path, environ={}) == (secrets, frozenset({"metrics_token"}))  # a failed start: still to show
+    mark_secrets_shown(tmp_path)
+    assert load_secrets(tmp_path, environ={}) == (secrets, frozenset())
+
+
+def test_a_secrets_file_of_an_older_version_not_shown_yet_shows_everything(tmp_path: Path) -> None:
+    (tmp_path / "secrets.json").write_text(json.dumps(_OLDER_SECRETS | {"shown": False}))
+    assert load_secrets(tmp_path, environ={})[1] == frozenset({"admin_token", "ingest_token", "metrics_token", "kinesis_access_key_id", "kinesis_secret_access_key"})
+
+
+def test_a_metrics_token_from_the_environment_is_not_generated(tmp_path: Path) -> None:
+    (tmp_path / "secrets.json").write_text(json.dumps(_OLDER_SECRETS))
+    secrets, to_show = load_secrets(tmp_path, environ={"LIVEEVENTS_METRICS_TOKEN": "scrape-me"})
+    assert (secrets.metrics_token, to_show) == ("scrape-me", frozenset())
+    assert "metrics_token" not in json.loads((tmp_path / "secrets.json").read_text())
+
+
+def test_metrics_public_is_a_boolean_setting_from_toml_and_environment(tmp_path: Path) -> None:
+    config = tmp_path / "liveevents.toml"
+    config.write_text("metrics_public = true\n")
+    assert load_settings(config_file=config, environ={}).metrics_public is True
+    assert load_settings(config_file=config, environ={"LIVEEVENTS_METRICS_PUBLIC": "off"}).metrics_public is False
+    assert load_settings(environ={"LIVEEVENTS_METRICS_PUBLIC": "yes"}).metrics_public is True
+    with pytest.raises(ConfigError, match="setting 'metrics_public' from LIVEEVENTS_METRICS_PUBLIC: 'sometimes' is not a valid bool"):
+        load_settings(environ={"LIVEEVENTS_METRICS_PUBLIC": "sometimes"})
+    config.write_text('metrics_token = "in-a-file"\n')
+    with pytest.raises(ConfigError, match="LIVEEVENTS_METRICS_TOKEN"):
+        load_settings(config_file=config, environ={})
 
 
 def test_a_secrets_file_readable_by_others_is_made_private(tmp_path: Path) -> None:
@@ -109,6 +158,42 @@ def test_canvas_settings_name_every_canvas_field(tmp_path: Path) -> None:
     ):
         assert line in text
     assert "  private:\n      canvas:\n        live_events.yml: |-" in text
+
+
+_TOKENS = Secrets(
+    admin_token="adm-7Qx", ingest_token="ing-3Kp", metrics_token="met-9Zr", kinesis_access_key_id="LEAKEXAMPLE000000001", kinesis_secret_access_key="kin-5Wd"
+)
+_METRICS_LINE = "Metrics:        GET https://events.example.edu/live/metrics          Authorization: Bearer met-9Zr  (read-only; the admin token works too)\n"
+_PROMETHEUS_LINE = (
+    "Prometheus scrape_configs entry: {job_name: liveevents, scheme: https, metrics_path: /live/metrics, "
+    'static_configs: [{targets: ["events.example.edu"]}], authorization: {credentials: "met-9Zr"}}\n'
+)
+
+
+def test_the_setup_text_names_the_metrics_token_and_a_prometheus_scrape_config() -> None:
+    settings = Settings(port=4567, public_url="https://events.example.edu/live/")
+    text = canvas_settings_text(settings, _TOKENS)
+    assert _METRICS_LINE + _PROMETHEUS_LINE in text
+    # The line is a scrape_configs entry as Prometheus reads it (YAML).
+    entry = yaml.safe_load(_PROMETHEUS_LINE.removeprefix("Prometheus scrape_configs entry: "))
+    assert entry == {
+        "job_name": "liveevents",
+        "scheme": "https",
+        "metrics_path": "/live/metrics",
+        "static_configs": [{"targets": ["events.example.edu"]}],
+        "authorization": {"credentials": "met-9Zr"},
+    }
+    public = canvas_settings_text(replace(settings, metrics_public=True), _TOKENS)
+    assert "Authorization: Bearer met-9Zr  (metrics_public is on: no token needed)\n" in public
+
+
+def test_a_metrics_token_new_alone_is_shown_without_the_other_secrets() -> None:
+    settings = Settings(port=4567, public_url="https://events.example.edu/live/")
+    alone = secrets_text(settings, _TOKENS, frozenset({"metrics_token"}))
+    assert alone == _METRICS_LINE + _PROMETHEUS_LINE + "\nThis token is shown once; it is kept in liveevents-data/secrets.json (mode 0600).\n"
+    everything = secrets_text(settings, _TOKENS, frozenset({"metrics_token", "ingest_token"}))
+    assert everything == canvas_settings_text(settings, _TOKENS)
+    assert "adm-7Qx" in everything and "kin-5Wd" in everything
 
 
 def test_serve_reports_a_bad_config_file_as_a_usage_error(tmp_path: Path) -> None:
@@ -235,11 +320,37 @@ def test_secrets_generated_by_a_start_are_shown_by_the_first_start_that_succeeds
         assert f"aws_access_key_id: {stored.kinesis_access_key_id}" in first_output
         assert f"aws_secret_access_key_dec: {stored.kinesis_secret_access_key}" in first_output
         assert stored.admin_token in first_output and stored.ingest_token in first_output
+        assert f"Authorization: Bearer {stored.metrics_token}  (read-only; the admin token works too)" in first_output
     with ServedInstance.start(data_dir, secrets=None) as restarted:
         later_output = restarted.output()[len(first_output):]
         assert "liveevents: Kinesis endpoint" in later_output
-        for secret in (stored.admin_token, stored.ingest_token, stored.kinesis_access_key_id, stored.kinesis_secret_access_key):
+        for secret in (stored.admin_token, stored.ingest_token, stored.metrics_token, stored.kinesis_access_key_id, stored.kinesis_secret_access_key):
             assert secret not in later_output
+
+
+def test_an_upgraded_data_dir_gets_a_metrics_token_shown_alone_once_and_kept(tmp_path: Path) -> None:
+    """A data dir of a version before the metrics token: the token is generated, kept (0600) and
+    printed alone with the scrape config; the secrets shown before are not printed again."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(mode=0o700)
+    older = {"admin_token": "older-admin-token-4821", "ingest_token": "older-ingest-token-1930", "kinesis_access_key_id": "LEAKOLDER00000000001",
+             "kinesis_secret_access_key": "older-kinesis-secret-7705", "shown": True}  # fmt: skip
+    (data_dir / "secrets.json").write_text(json.dumps(older))
+    with ServedInstance.start(data_dir, secrets=None) as upgraded:
+        stored = json.loads((data_dir / "secrets.json").read_text())
+        token = stored["metrics_token"]
+        output = upgraded.output()
+        assert f"Metrics:        GET {upgraded.url}/metrics          Authorization: Bearer {token}  (read-only; the admin token works too)\n" in output
+        assert f'authorization: {{credentials: "{token}"}}}}\n' in output
+        for name in ("admin_token", "ingest_token", "kinesis_access_key_id", "kinesis_secret_access_key"):
+            assert stored[name] == older[name] and older[name] not in output
+        assert "aws_endpoint" not in output
+        assert httpx.get(upgraded.url + "/metrics", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        assert stat.S_IMODE((data_dir / "secrets.json").stat().st_mode) == 0o600
+    with ServedInstance.start(data_dir, secrets=None) as restarted:
+        assert token not in restarted.output()[len(output):]
+        assert json.loads((data_dir / "secrets.json").read_text())["metrics_token"] == token
+        assert httpx.get(restarted.url + "/metrics", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::"])

@@ -45,7 +45,7 @@ def test_first_start_generates_secrets_prints_them_once_and_keeps_them(tmp_path:
         assert f"aws_access_key_id: {stored['kinesis_access_key_id']}" in output
         assert f"aws_secret_access_key_dec: {stored['kinesis_secret_access_key']}" in output
         assert "live_events.yml: |-" in output
-        assert stored["admin_token"] in output and stored["ingest_token"] in output
+        assert stored["admin_token"] in output and stored["ingest_token"] in output and stored["metrics_token"] in output
         assert stat.S_IMODE((data_dir / "secrets.json").stat().st_mode) == 0o600
         assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
         client = kinesis_client(first.url, stored["kinesis_access_key_id"], stored["kinesis_secret_access_key"])
@@ -57,7 +57,7 @@ def test_first_start_generates_secrets_prints_them_once_and_keeps_them(tmp_path:
         restarted_output = second.output()[len(output):]
         for name in KNOWN_SECRETS:
             assert stored[name] not in restarted_output
-        assert stored["shown"] is True
+        assert stored["to_show"] == []
         client = kinesis_client(second.url, stored["kinesis_access_key_id"], stored["kinesis_secret_access_key"])
         assert client.describe_stream(StreamName="live-events")["StreamDescription"]["StreamStatus"] == "ACTIVE"
         assert second.admin_get(f"/api/v1/events/{sequence}")["record"] == orjson.loads(record_bytes(1))

@@ -40,10 +40,11 @@ def free_port() -> int:
 
 
 def fresh_secrets() -> dict[str, str]:
-    """Random values for the four secrets a served instance is given."""
+    """Random values for the five secrets a served instance is given."""
     return {
         "admin_token": tokens.token_urlsafe(24),
         "ingest_token": tokens.token_urlsafe(24),
+        "metrics_token": tokens.token_urlsafe(24),
         "kinesis_access_key_id": "LEBENCH" + tokens.token_hex(7).upper()[:13],
         "kinesis_secret_access_key": tokens.token_urlsafe(30),
     }

@@ -13,13 +13,14 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from liveevents import __version__
 from liveevents.api import admin
+from liveevents.api.auth import require_metrics_reader
 from liveevents.api.errors import install_error_handlers
 from liveevents.api.runtime import BackgroundTask, Runtime
 from liveevents.ingest.http import HttpIngest
@@ -76,7 +77,7 @@ def create_app(runtime: Runtime, *, routers: Sequence[APIRouter] = (), tasks: Se
     async def healthz() -> Response:
         return JSONResponse({"status": "ok", "last_sequence": store.last_sequence})
 
-    @app.get("/metrics", include_in_schema=False)
+    @app.get("/metrics", include_in_schema=False, dependencies=[Depends(require_metrics_reader)])
     async def prometheus(request: Request) -> Response:
         return Response(generate_latest(runtime.registry), media_type=CONTENT_TYPE_LATEST)
 

@@ -22,7 +22,7 @@ from typing import NoReturn
 import click
 
 from liveevents.cli.datadir import StoreInUse, lock_data_dir, lock_database_file
-from liveevents.config import ConfigError, Secrets, Settings, canvas_settings_text, load_secrets, load_settings, mark_secrets_shown, sqlite_url_path
+from liveevents.config import ConfigError, Secrets, Settings, load_secrets, load_settings, mark_secrets_shown, secrets_text, sqlite_url_path
 
 __all__ = ["serve"]
 
@@ -132,11 +132,12 @@ def _run(settings: Settings, listener: socket.socket) -> int:
     return 0 if server.started else 1
 
 
-def _announce(settings: Settings, secrets: Secrets, to_show: bool) -> None:
-    """Once the service has started: the Canvas settings if generated secrets were not shown yet."""
+def _announce(settings: Settings, secrets: Secrets, to_show: frozenset[str]) -> None:
+    """Once the service has started: the generated secrets not shown yet (the Canvas settings, or
+    the metrics token alone when only it is new)."""
     if to_show:
         # The only time secrets are shown: they are never logged or returned by the API.
-        click.echo(canvas_settings_text(settings, secrets))
+        click.echo(secrets_text(settings, secrets, to_show))
         sys.stdout.flush()
         mark_secrets_shown(settings.data_dir)
     click.echo(

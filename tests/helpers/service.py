@@ -7,8 +7,8 @@ Usage::
         httpx.get(service.url + "/api/v1/stats", headers=service.admin_headers())
 
 The instance is the benchmarks' (:mod:`bench.support.served`) with what only the tests need:
-known secrets by default, a purge that stays out of the way, the ingest token's headers and the
-instance's output.
+known secrets by default, a purge that stays out of the way, the ingest and metrics tokens'
+headers, ``/metrics`` and the instance's output.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Self
+
+import httpx
 
 from bench.support import served
 from bench.support.served import REGION, free_port, wait_for_health
@@ -25,6 +27,7 @@ __all__ = ["KNOWN_SECRETS", "REGION", "ServedInstance", "free_port", "kinesis_cl
 KNOWN_SECRETS: dict[str, str] = {
     "admin_token": "test-admin-token-0123456789",
     "ingest_token": "test-ingest-token-0123456789",
+    "metrics_token": "test-metrics-token-0123456789",
     "kinesis_access_key_id": "LETESTACCESSKEY00001",
     "kinesis_secret_access_key": "test-secret-access-key-0123456789abcdef",
 }
@@ -59,6 +62,15 @@ class ServedInstance(served.ServedInstance):
 
     def ingest_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secrets['ingest_token']}"}
+
+    def metrics_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secrets['metrics_token']}"}
+
+    def metrics(self) -> str:
+        """``GET /metrics`` with the metrics token, as Prometheus scrapes it; the exposition text."""
+        response = httpx.get(self.url + "/metrics", headers=self.metrics_headers(), timeout=30)
+        response.raise_for_status()
+        return response.text
 
     def output(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
