@@ -100,7 +100,9 @@ def test_rejections_name_field_value_and_rule(record: object, field: str, value:
             "expected an ISO 8601 timestamp with a UTC offset, such as 2019-11-01T19:11:05.222Z, "
             "2019-11-01T12:11:05-07:00, 2019-11-01 12:11:05 -0700 or the bare date 2019-11-01",
         ),
-        (20230430, "required: an ISO 8601 timestamp string such as '2019-11-01T19:11:05.222Z'"),
+        # A present value of the wrong type is wrong, not missing: "required" would send the
+        # producer looking for a field that is there.
+        (20230430, "must be an ISO 8601 timestamp string such as '2019-11-01T19:11:05.222Z', not a number"),
         (None, "required: an ISO 8601 timestamp string such as '2019-11-01T19:11:05.222Z'"),
     ],
 )
@@ -108,6 +110,31 @@ def test_unreadable_event_time_is_rejected_with_its_rule(event_time: object, rul
     with pytest.raises(RecordError) as caught:
         parse_record({"attributes": {**METADATA, "event_time": event_time}, "body": BODY})
     assert (caught.value.field, caught.value.value, caught.value.rule) == ("attributes.event_time", event_time, rule)
+
+
+@pytest.mark.parametrize(
+    ("event_name", "rule"),
+    [
+        (MISSING, "required: a Canvas event name such as 'asset_accessed' (a letter, then letters, digits, '_', '.', ':' or '-'; up to 128 characters)"),
+        (None, "required: a Canvas event name such as 'asset_accessed' (a letter, then letters, digits, '_', '.', ':' or '-'; up to 128 characters)"),
+        (42, "must be a Canvas event name such as 'asset_accessed' (a letter, then letters, digits, '_', '.', ':' or '-'; up to 128 characters), not a number"),
+        (["grade_change"], "must be a Canvas event name such as 'asset_accessed' (a letter, then letters, digits, '_', '.', ':' or '-'; up to 128 characters), not an array"),
+        ("grade change", "must be a Canvas event name such as 'asset_accessed' (a letter, then letters, digits, '_', '.', ':' or '-'; up to 128 characters)"),
+        ("1st_event", "must be a Canvas event name such as 'asset_accessed' (a letter, then letters, digits, '_', '.', ':' or '-'; up to 128 characters)"),
+    ],
+)
+def test_unreadable_event_name_says_whether_it_is_missing_or_wrong(event_name: object, rule: str) -> None:
+    metadata = {key: value for key, value in METADATA.items() if key != "event_name"}
+    if event_name is not MISSING:
+        metadata["event_name"] = event_name
+    with pytest.raises(RecordError) as caught:
+        parse_record({"attributes": metadata, "body": BODY})
+    assert (caught.value.field, caught.value.value, caught.value.rule) == ("attributes.event_name", event_name, rule)
+
+
+@pytest.mark.parametrize("event_name", ["a:b", "lti-launch", "outcomes.retry_outcome_alignment_clone"])
+def test_event_names_the_rule_allows_are_read(event_name: str) -> None:
+    assert parse_record({"attributes": {**METADATA, "event_name": event_name}, "body": BODY}).event_name == event_name
 
 
 @pytest.mark.parametrize(

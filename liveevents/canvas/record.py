@@ -23,6 +23,8 @@ __all__ = ["MAX_DEPTH", "MISSING", "CanvasEvent", "RecordError", "check_nesting"
 # Canvas event names are snake_case, some namespaced with a dot
 # (``outcomes.retry_outcome_alignment_clone``).
 EVENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,127}")
+_EVENT_NAME_RULE = "a Canvas event name such as 'asset_accessed' (a letter, then letters, digits, '_', '.', ':' or '-'; up to 128 characters)"
+_EVENT_TIME_RULE = "an ISO 8601 timestamp string such as '2019-11-01T19:11:05.222Z'"
 _SHAPES = ("attributes", "metadata")
 # Canvas records nest a few levels.  Much deeper ones are refused at ingest rather than stored
 # (check_nesting): orjson writes at most 254 levels (the event id, every delivery) and the
@@ -178,14 +180,10 @@ def _validate(record: object) -> CanvasEvent:
 
     event_name = metadata.get("event_name", MISSING)
     if not isinstance(event_name, str) or not EVENT_NAME.fullmatch(event_name):
-        raise RecordError(
-            f"{shape}.event_name",
-            event_name,
-            "required: a Canvas event name such as 'asset_accessed' (letters, digits, '_', '.', up to 128 characters)",
-        )
+        raise RecordError(f"{shape}.event_name", event_name, _unreadable(event_name, _EVENT_NAME_RULE))
     event_time = metadata.get("event_time", MISSING)
     if not isinstance(event_time, str):
-        raise RecordError(f"{shape}.event_time", event_time, "required: an ISO 8601 timestamp string such as '2019-11-01T19:11:05.222Z'")
+        raise RecordError(f"{shape}.event_time", event_time, _unreadable(event_time, _EVENT_TIME_RULE))
     try:
         normalized = normalize_timestamp(event_time)
     except TimestampError as error:
@@ -228,6 +226,16 @@ def check_nesting(data: bytes | str, record: object) -> None:
                 if depth == MAX_DEPTH:
                     raise RecordError(".".join(item_path), item_named, rule)
                 pending.append((item, depth + 1, item_path, item_named))
+
+
+def _unreadable(value: object, expected: str) -> str:
+    """The rule an unreadable required field broke: "required" only when it is absent or null
+    (a present value of the wrong type or form was not forgotten, it is wrong: say what it is)."""
+    if value is MISSING or value is None:
+        return f"required: {expected}"
+    if isinstance(value, str):
+        return f"must be {expected}"
+    return f"must be {expected}, not {_json_type(value)}"
 
 
 def _preview(data: bytes | str) -> str:
