@@ -88,11 +88,28 @@ def test_quarantine_pages_oldest_first_or_newest_first(tmp_path: Path) -> None:
 
 def test_a_wrong_token_and_an_unreachable_service_are_explained(served: ServedInstance, tmp_path: Path) -> None:
     refused = run(served, "count", token="wrong")
-    assert refused.exit_code == 1 and "admin token was refused" in refused.output
+    assert refused.exit_code == 1 and "admin token (from --token) was refused" in refused.output
     unreachable = CliRunner().invoke(main, ["events", "--url", f"http://127.0.0.1:{free_port()}", "--token", "x", "count"])
     assert unreachable.exit_code == 1 and "is 'liveevents serve' running?" in unreachable.output
     no_token = CliRunner().invoke(main, ["events", "--data-dir", str(tmp_path / "empty"), "count"], env={"LIVEEVENTS_ADMIN_TOKEN": ""})
     assert no_token.exit_code == 2 and "no admin token" in no_token.output
+
+
+def test_a_refused_token_names_where_it_came_from_and_where_it_went(served: ServedInstance, tmp_path: Path) -> None:
+    # The walk-through case: --data-dir of a service on another port, the URL left to the default
+    # settings, so that another service refuses the token; the message must say so.
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "secrets.json").write_text(json.dumps({"admin_token": "not-this-service's"}))
+    from_data_dir = CliRunner().invoke(main, ["events", "--data-dir", str(other), "--url", served.url, "count"], env={"LIVEEVENTS_ADMIN_TOKEN": ""})
+    assert from_data_dir.exit_code == 1
+    assert from_data_dir.output == (
+        f"Error: the admin token (from {other}/secrets.json) was refused by {served.url}; "
+        "pass the service's --url, or its token with LIVEEVENTS_ADMIN_TOKEN or --token\n"
+    )
+    from_env = CliRunner().invoke(main, ["events", "--url", served.url, "count"], env={"LIVEEVENTS_ADMIN_TOKEN": "wrong"})
+    assert "the admin token (from LIVEEVENTS_ADMIN_TOKEN) was refused by " + served.url in from_env.output
+    assert "the admin token (from --token) was refused by " + served.url in run(served, "count", token="wrong").output
 
 
 def test_the_token_is_read_from_the_data_dir(served: ServedInstance, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ the same with SQLite or PostgreSQL, locally or remotely.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 import click
 import httpx
 
-from liveevents.config import ConfigError, load_settings, read_secret
+from liveevents.config import ENV_PREFIX, SECRETS_FILE, ConfigError, load_settings, read_secret
 
 __all__ = ["ApiClient", "api_options"]
 
@@ -33,6 +34,7 @@ class ApiClient:
     data_dir: Path | None = None
     config_file: Path | None = None
     _resolved: tuple[str, str] | None = field(default=None, repr=False)
+    _token_source: str = field(default="", repr=False)
 
     def resolve(self) -> tuple[str, str]:
         """(service URL, admin token); a UsageError when there is no token."""
@@ -47,6 +49,7 @@ class ApiClient:
                     "no admin token: set LIVEEVENTS_ADMIN_TOKEN, pass --token, or point --data-dir at the "
                     f"service's data dir (looked in {settings.data_dir})"
                 )
+            self._token_source = _token_source(self.token, settings.data_dir)
             self._resolved = ((self.url or settings.endpoint_url).rstrip("/"), token)
         return self._resolved
 
@@ -71,10 +74,24 @@ class ApiClient:
         except httpx.TransportError as error:
             raise click.ClickException(f"cannot reach liveevents at {url} ({error}); is 'liveevents serve' running?") from None
         if response.status_code == 401:
-            raise click.ClickException("the admin token was refused (set LIVEEVENTS_ADMIN_TOKEN or --token)")
+            # The usual cause is a token and a service that do not belong together (a --data-dir of
+            # a service on another port): say which token went where.
+            raise click.ClickException(
+                f"the admin token ({self._token_source}) was refused by {url}; "
+                "pass the service's --url, or its token with LIVEEVENTS_ADMIN_TOKEN or --token"
+            )
         if response.status_code >= 400:
             raise click.ClickException(_error_text(path, response))
         return None if response.status_code == 204 else response.json()
+
+
+def _token_source(option: str | None, data_dir: Path) -> str:
+    """Where :meth:`ApiClient.resolve` took the token (the order of ``read_secret``)."""
+    if option:
+        return "from --token"
+    if os.environ.get(ENV_PREFIX + "ADMIN_TOKEN"):
+        return f"from {ENV_PREFIX}ADMIN_TOKEN"
+    return f"from {data_dir / SECRETS_FILE}"
 
 
 def _error_text(path: str, response: httpx.Response) -> str:
