@@ -55,6 +55,21 @@ def test_json_lines_with_bad_lines_reports_each_and_goes_on(tmp_path: Path) -> N
     assert errors[3] == "liveevents transform: 2 transformed, 3 failed"
 
 
+def test_send_time_is_read_as_event_times_are_and_a_bad_one_gets_the_rule() -> None:
+    # A Canvas-style time with a numeric offset: the sendTime is the same instant in UTC.
+    canvas_style = run("--send-time", "2024-09-16 07:05:09 -0700", stdin=json.dumps(record()).encode())
+    assert canvas_style.returncode == 0, canvas_style.stderr
+    assert lines(canvas_style.stdout)[0]["sendTime"] == "2024-09-16T14:05:09.000Z"
+    refused = run("--send-time", "yesterday", stdin=json.dumps(record()).encode())
+    assert refused.returncode == 2
+    assert refused.stderr.decode().splitlines()[-1] == (
+        "Error: Invalid value for '--send-time': 'yesterday': expected an ISO 8601 timestamp with a UTC offset, such as "
+        "2019-11-01T19:11:05.222Z, 2019-11-01T12:11:05-07:00, 2019-11-01 12:11:05 -0700 or the bare date 2019-11-01"
+    )
+    no_offset = run("--send-time", "2024-09-16T14:05:09", stdin=json.dumps(record()).encode())
+    assert no_offset.returncode == 2 and "'2024-09-16T14:05:09': expected an ISO 8601 timestamp with a UTC offset" in no_offset.stderr.decode()
+
+
 def test_a_json_file_may_hold_an_array_or_one_pretty_printed_record(tmp_path: Path) -> None:
     array = tmp_path / "array.json"
     array.write_text(json.dumps([record(user_id="1"), 7, record(user_id="2")], indent=2))

@@ -23,6 +23,7 @@ from liveevents.caliper.registry import UnmappedEventError
 from liveevents.canvas.message import canvas_message
 from liveevents.canvas.record import RecordError, parse_record
 from liveevents.cli.inputs import INPUT_RULE, PlainJson, read_items
+from liveevents.timestamps import TimestampError, parse_timestamp
 
 __all__ = ["transform"]
 
@@ -45,6 +46,21 @@ def _stdin_size() -> int | None:
     return status.st_size if stat.S_ISREG(status.st_mode) else None
 
 
+class _Timestamp(click.ParamType):
+    """A time read as the service reads event times, so that an error states the rule with an
+    example (click's DateTime lists strptime patterns such as '%Y-%m-%dT%H:%M:%S%z')."""
+
+    name = "timestamp"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_timestamp(value)
+        except TimestampError as error:
+            self.fail(f"{value!r}: {error.rule}", param, ctx)
+
+
 @click.command(help=f"Transform raw Canvas live events from INPUT files (stdin when none) into JSON Lines.\n\n{INPUT_RULE}")
 @click.option("--format", "output_format", type=click.Choice(["caliper", "canvas"]), default="caliper", show_default=True,
               help="Caliper 1.1 envelopes (32 mapped event types) or Instructure's Canvas format (every event type).")
@@ -52,7 +68,7 @@ def _stdin_size() -> int | None:
 @click.option("--profile", type=click.Choice(["canvas", "strict"]), default="canvas", show_default=True,
               help="caliper: reproduce Instructure exactly, or follow Caliper where the docs contradict it.")
 @click.option("--canvas-domain", metavar="HOST", help="caliper: the Canvas host named as sensor of job events.")
-@click.option("--send-time", type=click.DateTime(["%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"]),
+@click.option("--send-time", type=_Timestamp(),
               help="caliper: a fixed sendTime (e.g. 2024-09-16T14:05:09.031+00:00); default: now.")
 @click.option("--keep-tokens", is_flag=True, help="Do not blank access_token values in URLs.")
 @click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
