@@ -112,6 +112,13 @@ def test_a_refused_token_names_where_it_came_from_and_where_it_went(served: Serv
     assert "the admin token (from --token) was refused by " + served.url in run(served, "count", token="wrong").output
 
 
+def test_the_url_may_come_from_liveevents_url_and_the_help_says_so(served: ServedInstance) -> None:
+    result = CliRunner().invoke(main, ["events", "--token", served.secrets["admin_token"], "count"], env={"LIVEEVENTS_URL": served.url})
+    assert result.exit_code == 0, result.output
+    assert "events stored: 3" in result.output
+    assert "[default: LIVEEVENTS_URL, else from the service settings" in " ".join(CliRunner().invoke(main, ["events", "--help"]).output.split())
+
+
 def test_the_token_is_read_from_the_data_dir(served: ServedInstance, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     data_dir.mkdir()

@@ -111,7 +111,8 @@ def api_options(function: F) -> F:
     """Add ``--url``, ``--token``, ``--data-dir`` and ``--config`` to a command, which then
     receives ``api: ApiClient`` instead."""
 
-    @click.option("--url", envvar="LIVEEVENTS_URL", default=None, help="Service URL [default: from the service settings, http://127.0.0.1:8080].")
+    @click.option("--url", envvar="LIVEEVENTS_URL", default=None,
+                  help="Service URL [default: LIVEEVENTS_URL, else from the service settings, http://127.0.0.1:8080].")
     @click.option("--token", default=None, help="Admin token [default: LIVEEVENTS_ADMIN_TOKEN, else <data dir>/secrets.json].")
     @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="The service's data dir (for its settings and token).")
     @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="The service's TOML settings file.")
