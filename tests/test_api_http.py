@@ -102,7 +102,7 @@ def test_event_listing_filters_by_name_and_time_and_pages_with_a_cursor(served: 
     newest = served.admin_get("/api/v1/events", name="wiki_page_deleted", newest_first="true", limit=1)
     assert newest["events"][0]["record"]["body"]["marker"] == "44"
     bad = httpx.get(served.url + "/api/v1/events", params={"since": "last week"}, headers=served.admin_headers())
-    assert bad.status_code == 400 and "since" in bad.json()["detail"]
+    assert bad.status_code == 422 and bad.json()["problems"][0]["field"] == "query.since"
 
 
 def test_stats_count_by_event_name(served: ServedInstance) -> None:
@@ -245,7 +245,6 @@ def test_every_management_and_ingest_error_has_one_shape(served: ServedInstance)
     admin, ingest_auth = served.admin_headers(), served.ingest_headers()
     answers = {
         "no admin token": httpx.get(served.url + "/api/v1/stats"),
-        "bad since": httpx.get(served.url + "/api/v1/events", params={"since": "last week"}, headers=admin),
         "unknown event": httpx.get(served.url + "/api/v1/events/987654321", headers=admin),
         "unknown path": httpx.get(served.url + "/api/v1/nothing-here", headers=admin),
         "wrong method": httpx.delete(served.url + "/api/v1/stats", headers=admin),
@@ -255,7 +254,7 @@ def test_every_management_and_ingest_error_has_one_shape(served: ServedInstance)
     }
     statuses = {reason: answer.status_code for reason, answer in answers.items()}
     assert statuses == {
-        "no admin token": 401, "bad since": 400, "unknown event": 404, "unknown path": 404,
+        "no admin token": 401, "unknown event": 404, "unknown path": 404,
         "wrong method": 405, "no ingest token": 401, "wrong content type": 415, "empty body": 400,
     }
     for reason, answer in answers.items():
@@ -272,11 +271,47 @@ def test_every_management_and_ingest_error_has_one_shape(served: ServedInstance)
     assert "greater than or equal to 1" in report["problems"][1]["rule"]
 
 
+SINCE_RULE = (
+    "expected an ISO 8601 timestamp with a UTC offset, such as 2019-11-01T19:11:05.222Z, "
+    "2019-11-01T12:11:05-07:00, 2019-11-01 12:11:05 -0700 or the bare date 2019-11-01"
+)
+
+
+def test_unreadable_timestamps_and_cursors_are_answered_as_the_other_query_parameters(served: ServedInstance) -> None:
+    """They were a 400 with only a detail ("query parameter 'since': ..."), unlike limit or
+    newest_first (422 with problems); now all of a request's bad parameters come in one report."""
+    answer = httpx.get(
+        served.url + "/api/v1/events",
+        params={"since": "yesterday", "until": "2024-02-30", "after": "12a", "limit": "0"},
+        headers=served.admin_headers(),
+    )
+    assert answer.status_code == 422
+    assert answer.json() == {
+        "detail": "invalid request: 4 problems",
+        "problems": [
+            {"field": "query.since", "value": "yesterday", "rule": SINCE_RULE},
+            {"field": "query.until", "value": "2024-02-30", "rule": "not a real calendar date and time (day is out of range for month)"},
+            {"field": "query.after", "value": "12a", "rule": "a cursor: a whole number from 0 to 9223372036854775807 (a page's next_cursor)"},
+            {"field": "query.limit", "value": "0", "rule": "Input should be greater than or equal to 1"},
+        ],
+    }
+    quarantine = httpx.get(served.url + "/api/v1/quarantine", params={"before": "-1"}, headers=served.admin_headers())
+    assert quarantine.status_code == 422
+    assert quarantine.json()["problems"] == [
+        {"field": "query.before", "value": "-1", "rule": "a cursor: a whole number from 0 to 9223372036854775807 (a page's next_cursor)"}
+    ]
+
+
 def test_the_kinesis_endpoint_answers_errors_the_aws_way(served: ServedInstance) -> None:
     wrong_method = httpx.get(served.url + "/")
     assert wrong_method.status_code == 405
     assert wrong_method.headers["content-type"] == "application/x-amz-json-1.1"
-    assert wrong_method.json() == {"__type": "UnknownOperationException", "message": "GET / is not supported: the Kinesis API takes POST requests (AWS JSON 1.1)"}
+    # A browser opening the service's address gets this too: the message points a person to the pages for people.
+    assert wrong_method.json() == {
+        "__type": "UnknownOperationException",
+        "message": "GET / is not supported: the Kinesis API takes POST requests (AWS JSON 1.1); "
+        "the management API is documented at /api/docs, the health check is /healthz",
+    }
     unsigned = httpx.post(served.url + "/", content=b"{}", headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Kinesis_20131202.ListStreams"})
     assert unsigned.json() == {"__type": "MissingAuthenticationTokenException", "message": "Missing Authentication Token"}
 
@@ -298,8 +333,11 @@ def test_out_of_range_ids_and_cursors_are_refused_not_a_server_error(served: Ser
     ]
     for path, name, value in cursors:
         answer = httpx.get(served.url + path, params={name: value}, headers=admin)
-        assert answer.status_code == 400, (path, name, value)
-        assert answer.json() == {"detail": f"query parameter {name!r}: {value!r} is not a cursor (a sequence number)"}
+        assert answer.status_code == 422, (path, name, value)
+        assert answer.json() == {
+            "detail": "invalid request: 1 problem",
+            "problems": [{"field": f"query.{name}", "value": value, "rule": "a cursor: a whole number from 0 to 9223372036854775807 (a page's next_cursor)"}],
+        }
 
 
 def test_nul_characters_in_parameters_are_refused(served: ServedInstance) -> None:
@@ -341,7 +379,11 @@ def test_the_schema_documents_422_answers_in_the_shape_they_have(served: ServedI
     event = schema["paths"]["/api/v1/events/{sequence}"]["get"]
     assert set(event["responses"]) == {"200", "404", "422"}
     assert event["parameters"][0]["schema"] == {"type": "integer", "minimum": 0, "maximum": 9223372036854775807, "title": "Sequence"}
-    assert "400" in schema["paths"]["/api/v1/events"]["get"]["responses"]
+    for path in ("/api/v1/events", "/api/v1/quarantine"):
+        responses = schema["paths"][path]["get"]["responses"]
+        # Unreadable cursors and timestamps are 422 answers too; no 400 is left to document.
+        assert set(responses) == {"200", "422"}, path
+        assert responses["422"]["description"] == "Every query parameter that cannot be read: field (query.<name>), value, rule"
 
 
 def test_an_array_item_nested_too_deep_for_the_item_splitter_is_rejected_alone(served: ServedInstance) -> None:

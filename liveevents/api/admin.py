@@ -13,16 +13,18 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from liveevents.api.auth import require_admin
+from liveevents.api.errors import ProblemReport
 from liveevents.api.params import MAX_KEY, KeyPath, refuse_nul
 from liveevents.api.redaction import redact_bytes, redact_json, redact_text
 from liveevents.api.runtime import Runtime, get_runtime
 from liveevents.delivery.latency import LatencyHistogram
 from liveevents.delivery.state import DeliveryState
 from liveevents.store.base import QuarantinedRecord, StoredEvent
-from liveevents.timestamps import normalize_timestamp
+from liveevents.timestamps import TimestampError, normalize_timestamp
 
 __all__ = ["router"]
 
@@ -150,48 +152,59 @@ async def stats(runtime: RuntimeDep) -> Stats:
     )
 
 
-def _timestamp(name: str, value: str | None) -> str | None:
-    if value is None:
-        return None
+def _timestamp(value: str) -> str:
     try:
         return normalize_timestamp(value)
-    except ValueError as error:
-        raise HTTPException(status_code=400, detail=f"query parameter {name!r}: {error}") from None
+    except TimestampError as error:
+        # A custom error keeps the rule as it is (a ValueError's would read "Value error, ...").
+        raise PydanticCustomError("timestamp", "{rule}", {"rule": error.rule}) from None
 
 
-def _cursor(name: str, value: str | None) -> int | None:
-    if value is None:
-        return None
-    # isdigit() alone takes '²' (which int() refuses) and other scripts' digits.
-    if not (value.isascii() and value.isdigit()) or int(value) > MAX_KEY:
-        raise HTTPException(status_code=400, detail=f"query parameter {name!r}: {value!r} is not a cursor (a sequence number)")
+def _cursor(value: object) -> int:
+    # isdigit() alone takes '²' (which int() refuses) and other scripts' digits; pydantic's own
+    # int parsing would take ' 5', '+5', '5.0' and '1_000', which no next_cursor looks like.
+    if not (isinstance(value, str) and value.isascii() and value.isdigit()) or int(value) > MAX_KEY:
+        raise PydanticCustomError("cursor", "a cursor: a whole number from 0 to {max} (a page's next_cursor)", {"max": MAX_KEY})
     return int(value)
 
 
-_BAD_QUERY: dict[int | str, dict[str, Any]] = {400: {"description": "A cursor or timestamp that cannot be read"}}
+# Read by FastAPI's validation, so a bad one is answered 422 with field, value and rule, together
+# with any other bad query parameter (limit, newest_first).
+Timestamp = Annotated[str, AfterValidator(_timestamp)]
+Cursor = Annotated[int, BeforeValidator(_cursor)]
+
+_BAD_QUERY: dict[int | str, dict[str, Any]] = {
+    422: {"model": ProblemReport, "description": "Every query parameter that cannot be read: field (query.<name>), value, rule"}
+}
 
 
 @router.get("/events", response_model=EventPage, responses=_BAD_QUERY)
 async def list_events(
     runtime: RuntimeDep,
-    name: Annotated[list[str] | None, Query(description="event names to include (repeatable)")] = None,
+    name: Annotated[
+        list[str] | None,
+        Query(
+            description="event names to include (repeatable). Any name is accepted, not only the documented Canvas "
+            "event types (Canvas adds new ones): a name the log has never stored, a typo too, matches nothing"
+        ),
+    ] = None,
     stream: Annotated[str | None, Query()] = None,
-    since: Annotated[str | None, Query(description="event_time >= since (ISO 8601)")] = None,
-    until: Annotated[str | None, Query(description="event_time < until (ISO 8601)")] = None,
-    after: Annotated[str | None, Query(description="cursor: sequence numbers greater than this")] = None,
-    before: Annotated[str | None, Query(description="cursor: sequence numbers less than this")] = None,
+    since: Annotated[Timestamp | None, Query(description="event_time >= since (ISO 8601)")] = None,
+    until: Annotated[Timestamp | None, Query(description="event_time < until (ISO 8601)")] = None,
+    after: Annotated[Cursor | None, Query(description="cursor: sequence numbers greater than this")] = None,
+    before: Annotated[Cursor | None, Query(description="cursor: sequence numbers less than this")] = None,
     newest_first: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     raw: RawQuery = False,
 ) -> EventPage:
     events = await runtime.store.read_events(
-        after=_cursor("after", after) or 0,
-        before=_cursor("before", before),
+        after=after or 0,
+        before=before,
         limit=limit,
         names=name,
         stream=stream,
-        since=_timestamp("since", since),
-        until=_timestamp("until", until),
+        since=since,
+        until=until,
         newest_first=newest_first,
     )
     next_cursor = str(events[-1].sequence) if len(events) == limit else None
@@ -209,14 +222,14 @@ async def get_event(runtime: RuntimeDep, sequence: KeyPath, raw: RawQuery = Fals
 @router.get("/quarantine", response_model=QuarantinePage, responses=_BAD_QUERY)
 async def list_quarantine(
     runtime: RuntimeDep,
-    after: Annotated[str | None, Query(description="cursor: ids greater than this")] = None,
-    before: Annotated[str | None, Query(description="cursor: ids less than this (the next page of newest_first)")] = None,
+    after: Annotated[Cursor | None, Query(description="cursor: ids greater than this")] = None,
+    before: Annotated[Cursor | None, Query(description="cursor: ids less than this (the next page of newest_first)")] = None,
     newest_first: Annotated[bool, Query(description="the latest rejections first (page on with before)")] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     raw: RawQuery = False,
 ) -> QuarantinePage:
     records = await runtime.store.read_quarantine(
-        after=_cursor("after", after) or 0, before=_cursor("before", before), limit=limit, newest_first=newest_first
+        after=after or 0, before=before, limit=limit, newest_first=newest_first
     )
     next_cursor = str(records[-1].id) if len(records) == limit else None
     return QuarantinePage(records=[_quarantined(record, raw) for record in records], next_cursor=next_cursor)

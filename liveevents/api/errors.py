@@ -58,7 +58,12 @@ def _kinesis_error(status: int, code: str, message: str) -> Response:
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     if request.url.path == KINESIS_PATH:
-        message = f"{request.method} / is not supported: the Kinesis API takes POST requests (AWS JSON 1.1)"
+        # Kinesis SDKs read __type; a person who opened the service's address in a browser
+        # reads the message, so it names where the human-facing pages are.
+        message = (
+            f"{request.method} / is not supported: the Kinesis API takes POST requests (AWS JSON 1.1); "
+            "the management API is documented at /api/docs, the health check is /healthz"
+        )
         return _kinesis_error(error.status_code, "UnknownOperationException", message)
     return error_response(error.status_code, str(error.detail), headers=error.headers)
 
