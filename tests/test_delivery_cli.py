@@ -55,12 +55,27 @@ def test_update_activate_deactivate_delete_and_deliveries(served: ServedInstance
     assert run(served, "update", created["id"]).exit_code == 2  # nothing to change
     assert json.loads(run(served, "activate", created["id"]).output)["active"] is True
     assert json.loads(run(served, "deactivate", created["id"]).output)["deactivated_reason"] == "deactivated by the operator"
+    # Nothing matching: said on stderr (it printed nothing at all), stdout stays empty for scripts.
     deliveries = run(served, "deliveries", created["id"], "--state", "failed")
-    assert deliveries.exit_code == 0 and deliveries.output == ""
+    assert (deliveries.exit_code, deliveries.stdout, deliveries.stderr) == (0, "", "no failed deliveries\n")
+    as_json = run(served, "deliveries", created["id"], "--json", "--after", "7")
+    assert (as_json.exit_code, as_json.stdout, as_json.stderr) == (0, "", "no pending or failed deliveries after 7\n")
     assert run(served, "delete", created["id"], stdin="n\n").exit_code == 1  # not confirmed
     assert run(served, "delete", created["id"], "--yes").exit_code == 0
     missing = run(served, "show", created["id"])
     assert missing.exit_code == 1 and "HTTP 404" in missing.output
+
+
+def test_notification_url_help_says_when_notices_are_sent() -> None:
+    """It said "when the subscription is deactivated": the service also warns (durable profile)
+    after 3 days of failures, and sends nothing when an operator deactivates."""
+    shown = CliRunner().invoke(main, ["subscriptions", "create", "--help"], terminal_width=1000)
+    assert shown.exit_code == 0
+    [line] = [line for line in shown.output.splitlines() if "--notification-url" in line]
+    assert line.split("TEXT", 1)[1].strip() == (
+        "POSTed a JSON notice when the service deactivates the subscription because its deliveries keep failing, "
+        "and (retry profile durable) once when it has had no successful delivery for 3 days; not when an operator deactivates it."
+    )
 
 
 def test_keys_rotate_acts_on_the_key_directory_and_the_service_publishes_it(served: ServedInstance) -> None:

@@ -47,6 +47,25 @@ def test_tail_shows_the_newest_in_order(served: ServedInstance) -> None:
     assert [event["record"]["attributes"]["event_name"] for event in as_json] == ["grade_change"]
 
 
+def test_a_name_that_is_no_documented_event_type_is_asked_for_with_a_note(served: ServedInstance) -> None:
+    """A typo in --name matched nothing and said nothing; the name is still asked for (Canvas
+    adds event types), with a note on stderr naming the closest documented types."""
+    tail = run(served, "tail", "--name", "grade_chnage")
+    assert tail.exit_code == 0 and tail.stdout == ""
+    assert tail.stderr == (
+        "note: --name 'grade_chnage' is not a documented Canvas event type (only events stored under that exact name match); "
+        "did you mean grade_change or course_grade_change?\n"
+    )
+    counted = run(served, "count", "--name", "logged_in", "--name", "not_an_event_xyz")
+    assert counted.exit_code == 0 and "events stored: 2" in counted.stdout
+    assert counted.stderr == "note: --name 'not_an_event_xyz' is not a documented Canvas event type (only events stored under that exact name match)\n"
+    documented = run(served, "tail", "--name", "grade_change")
+    assert documented.stderr == "" and [line.split()[2] for line in documented.stdout.splitlines()] == ["grade_change"]
+    # The API takes any name as it is: nothing is refused, an unseen name matches nothing.
+    listed = httpx.get(served.url + "/api/v1/events", params={"name": "grade_chnage"}, headers=served.admin_headers())
+    assert listed.status_code == 200 and listed.json() == {"events": [], "next_cursor": None}
+
+
 def test_show_prints_the_event_with_its_record(served: ServedInstance) -> None:
     result = run(served, "show", "2")
     assert result.exit_code == 0, result.output

@@ -217,3 +217,37 @@ def test_unknown_mode_is_a_usage_error() -> None:
     result = run("--mode", "lenient", VALID / "grade-graded.json")
     assert result.returncode == 2
     assert "lenient" in result.stderr
+
+
+def test_a_raw_canvas_live_event_gets_a_hint_to_transform_it_first(tmp_path: Path) -> None:
+    """The validator names only the missing @context and type of a raw Canvas record, which
+    does not say what the document is; the CLI adds what to do."""
+    raw = tmp_path / "raw.jsonl"
+    raw.write_text(
+        '{"attributes": {"event_name": "logged_in", "event_time": "2025-02-03T10:20:30Z"}, "body": {"redirect_url": null}}\n'
+        '{"metadata": {"event_name": "grade_change"}, "body": {"grade": "A"}}\n'
+        '{"type": "Person", "id": "urn:example:person:1", "body": {}}\n'
+    )
+    result = run(raw)
+    assert result.returncode == 1
+    hint = "  hint    this is a raw Canvas live event; run `liveevents transform` first"
+    assert result.stdout.splitlines() == [
+        f"{raw}: line 1: INVALID (strict mode; 2 errors, 0 warnings)",
+        "  error   /@context  context.missing  @context is missing; expected 'http://purl.imsglobal.org/ctx/caliper/v1p1'",
+        "  error   /type  property.required  type is missing; expected a Caliper type Term",
+        hint,
+        f"{raw}: line 2: INVALID (strict mode; 2 errors, 0 warnings)",
+        "  error   /@context  context.missing  @context is missing; expected 'http://purl.imsglobal.org/ctx/caliper/v1p1'",
+        "  error   /type  property.required  type is missing; expected a Caliper type Term",
+        hint,
+        f"{raw}: line 3: INVALID (strict mode; 2 errors, 0 warnings)",
+        "  error   /@context  context.missing  @context is missing; expected 'http://purl.imsglobal.org/ctx/caliper/v1p1'",
+        "  error   /body  property.unknown  'body' is not a property of Person (custom properties belong in 'extensions')",
+        "3 documents checked: 0 valid, 3 invalid",
+    ]
+    records = [json.loads(line) for line in run("--format", "json", raw).stdout.splitlines()]
+    assert [record.get("hint") for record in records] == [
+        "this is a raw Canvas live event; run `liveevents transform` first",
+        "this is a raw Canvas live event; run `liveevents transform` first",
+        None,
+    ]

@@ -8,12 +8,15 @@ dir's ``secrets.json``.
 
 from __future__ import annotations
 
+import difflib
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import click
 import orjson
 
+from liveevents.canvas.catalog import CANVAS_EVENT_TYPES
 from liveevents.cli.client import ApiClient, api_options
 
 __all__ = ["events"]
@@ -27,11 +30,27 @@ def events(context: click.Context, api: ApiClient) -> None:
     context.obj = api
 
 
+def _note_unknown_names(names: Iterable[str]) -> None:
+    """A note on stderr for each name that is not a documented Canvas event type.
+
+    Such a name is still asked for (Canvas adds event types the list does not know yet, and
+    the log keeps whatever name arrived), but it is most often a typo, which would otherwise
+    show only as an empty answer.
+    """
+    for name in names:
+        if name in CANVAS_EVENT_TYPES:
+            continue
+        close = difflib.get_close_matches(name, sorted(CANVAS_EVENT_TYPES), n=3)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        click.echo(f"note: --name {name!r} is not a documented Canvas event type (only events stored under that exact name match){hint}", err=True)
+
+
 @events.command()
-@click.option("--name", "names", multiple=True, help="Only these event names (repeatable).")
+@click.option("--name", "names", multiple=True, help="Only these event names (repeatable; any name, with a note on stderr when it is not a documented Canvas event type).")
 @click.pass_obj
 def count(api: ApiClient, names: tuple[str, ...]) -> None:
     """Count stored events (by name) and quarantined records."""
+    _note_unknown_names(names)
     stats = api.get("/api/v1/stats")
     by_name = {name: number for name, number in stats["events_by_name"].items() if not names or name in names}
     width = max((len(name) for name in by_name), default=0)
@@ -56,7 +75,7 @@ def _line(event: dict[str, Any]) -> str:
 
 @events.command()
 @click.option("-n", "--lines", default=10, show_default=True, help="How many of the newest events to show.")
-@click.option("--name", "names", multiple=True, help="Only these event names (repeatable).")
+@click.option("--name", "names", multiple=True, help="Only these event names (repeatable; any name, with a note on stderr when it is not a documented Canvas event type).")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new events as they arrive.")
 @click.option("--json", "as_json", is_flag=True, help="Print each event as one JSON line (with the record).")
 @raw_option
@@ -67,6 +86,7 @@ def tail(api: ApiClient, lines: int, names: tuple[str, ...], follow: bool, as_js
     def emit(event: dict[str, Any]) -> None:
         click.echo(orjson.dumps(event).decode() if as_json else _line(event))
 
+    _note_unknown_names(names)
     page = api.get("/api/v1/events", name=names, newest_first="true", limit=max(1, min(lines, 1000)), raw=_raw_param(raw))
     newest = page["events"][: max(lines, 0)]
     for event in reversed(newest):

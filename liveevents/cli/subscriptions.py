@@ -20,6 +20,13 @@ __all__ = ["subscriptions"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# What liveevents.delivery.notify is called for (the worker's verdicts of the retry profile).
+_NOTIFICATION_HELP = (
+    "POSTed a JSON notice when the service deactivates the subscription because its deliveries keep failing, "
+    "and (retry profile durable) once when it has had no successful delivery for 3 days; "
+    "not when an operator deactivates it."
+)
+
 # option name -> subscription field; flags and multiple values are handled by click.
 _FIELDS: list[tuple[str, str, dict[str, Any]]] = [
     ("--name", "name", {"help": "A name for people."}),
@@ -34,7 +41,7 @@ _FIELDS: list[tuple[str, str, dict[str, Any]]] = [
     ("--aws-region", "aws_region", {"help": "sqs: region [default: from the queue URL or the AWS configuration]."}),
     ("--sqs-fifo/--no-sqs-fifo", "sqs_fifo", {"default": None, "help": "sqs: deliver to a .fifo queue."}),
     ("--retry-profile", "retry_profile", {"type": click.Choice(["durable", "instructure"]), "help": "Retries and deactivation [default: durable]."}),
-    ("--notification-url", "notification_url", {"help": "POSTed a JSON notice when the subscription is deactivated."}),
+    ("--notification-url", "notification_url", {"help": _NOTIFICATION_HELP}),
     ("--redact-tokens/--keep-tokens", "redact_tokens", {"default": None, "help": "Blank access_token values in URLs [default: redact]."}),
     ("--active/--inactive", "active", {"default": None, "help": "Deliver now or not [default: active]."}),
 ]
@@ -153,6 +160,9 @@ def deactivate(api: ApiClient, subscription_id: str) -> None:
 def deliveries(api: ApiClient, subscription_id: str, state: str | None, limit: int, after: str | None, as_json: bool) -> None:
     """List deliveries that did not succeed at the first attempt, with their last status and error."""
     page = api.get(f"/api/v1/subscriptions/{subscription_id}/deliveries", state=state, limit=max(1, min(limit, 1000)), after=after)
+    if not page["deliveries"]:
+        # An empty output would not tell "none" from "the command printed nothing"; stderr keeps --json clean.
+        click.echo(f"no {state or 'pending or failed'} deliveries" + ("" if after is None else f" after {after}"), err=True)
     for item in page["deliveries"]:
         if as_json:
             click.echo(orjson.dumps(item).decode())

@@ -100,8 +100,11 @@ def transform(
                         try:
                             buffer.append(orjson.dumps(render(item.value)))
                             done += 1
-                        except (RecordError, UnmappedEventError) as error:
+                        except RecordError as error:
                             reason = str(error)
+                        except UnmappedEventError as error:
+                            # The library says the Canvas format is available; here it has an option.
+                            reason = f"{error} (--format canvas)"
                     if reason is not None:
                         failed += 1
                         click.echo(f"{name}: {item.where}: {reason}", err=True)

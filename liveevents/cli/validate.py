@@ -30,6 +30,7 @@ class _Report:
     location: str | None  # "line 3", "item 2", "document"; None for an unreadable input
     problems: list[Problem] = field(default_factory=list)
     unreadable: str | None = None
+    hint: str | None = None  # what to do instead, when the document is of another kind
 
     @property
     def valid(self) -> bool:
@@ -73,6 +74,16 @@ def _under(problems: list[Problem], prefix: str) -> list[Problem]:
 
 _JSON = _CaliperJson()
 
+RAW_CANVAS_HINT = "this is a raw Canvas live event; run `liveevents transform` first"
+
+
+def _hint(document: Any) -> str | None:
+    """A hint for a raw Canvas record ({attributes, body} or {metadata, body}): the validator
+    reports only the missing @context and type, which does not tell what the document is."""
+    if isinstance(document, dict) and "body" in document and ("attributes" in document or "metadata" in document):
+        return RAW_CANVAS_HINT
+    return None
+
 
 def _documents(stream: BinaryIO, source: str, mode: str) -> Iterator[_Report]:
     empty = True
@@ -81,7 +92,8 @@ def _documents(stream: BinaryIO, source: str, mode: str) -> Iterator[_Report]:
         if item.value is None:  # only a syntax error leaves no value (a JSON null is a _Decoded too)
             yield _Report(source, item.where, [Problem("", "json.syntax", item.error or "", "error")])
         else:
-            yield _Report(source, item.where, [*item.value.duplicates, *validate_caliper(item.value.document, mode=mode)])
+            document = item.value.document
+            yield _Report(source, item.where, [*item.value.duplicates, *validate_caliper(document, mode=mode)], hint=_hint(document))
     if empty:
         yield _Report(source, None, unreadable="no JSON document: the input is empty")
 
@@ -127,6 +139,8 @@ class _TextOutput:
             self._console.print(
                 f"  [{colour}]{problem.severity:<7}[/] {escape(problem.path or '(document)')}  [dim]{problem.rule}[/]  {escape(problem.message)}"
             )
+        if report.hint is not None:
+            self._console.print(f"  [bold]hint[/]    {escape(report.hint)}")
 
     def summary(self, documents: int, invalid: int) -> None:
         self._console.print(f"{documents} document{'s' * (documents != 1)} checked: {documents - invalid} valid, {invalid} invalid")
@@ -143,6 +157,8 @@ class _JsonOutput:
             record["errors"] = report.count("error")
             record["warnings"] = report.count("warning")
             record["problems"] = [problem.as_dict() for problem in report.problems]
+            if report.hint is not None:
+                record["hint"] = report.hint
         sys.stdout.buffer.write(orjson.dumps(record) + b"\n")
 
     def summary(self, documents: int, invalid: int) -> None:
