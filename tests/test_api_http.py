@@ -410,3 +410,24 @@ def test_a_user_id_with_a_nul_character_is_stored_with_the_partition_key_escaped
         assert response.status_code == 200
         event = service.admin_get(f"/api/v1/events/{response.json()['results'][0]['sequence_number']}")
         assert (event["partition_key"], event["record"]) == ("51\\u00000", record)
+
+
+def test_refused_ingest_is_logged_once_per_reason_never_the_token(tmp_path: Path) -> None:
+    """A producer refused for its token shows in the service log, once however often it retries,
+    with the reason and its address; the token it presented never."""
+    with ServedInstance.start(tmp_path / "data") as service:
+        for _ in range(3):  # a producer retrying in a loop
+            assert ingest(service, record_bytes(1), token="presented-wrong-token-0123").status_code == 401
+            assert httpx.post(service.url + "/api/v1/events", content=record_bytes(1), headers={"Authorization": "Basic cHJvZHVjZXI6cGFzcw=="}).status_code == 401
+            assert httpx.post(service.url + "/api/v1/events", content=record_bytes(1)).status_code == 401
+        assert ingest(service, record_bytes(1)).status_code == 200
+        output = service.output()
+    lines = [line.split(" ", 2)[2] for line in output.splitlines() if " liveevents.ingest.http: " in line]
+    assert lines == [
+        "WARNING liveevents.ingest.http: HTTP ingest from 127.0.0.1 refused (401): the bearer token is not the ingest token "
+        "(ingest_token in the data dir's secrets.json, or LIVEEVENTS_INGEST_TOKEN)",
+        "WARNING liveevents.ingest.http: HTTP ingest from 127.0.0.1 refused (401): the Authorization header is not 'Bearer <ingest token>'",
+        "WARNING liveevents.ingest.http: HTTP ingest from 127.0.0.1 refused (401): no Authorization header",
+    ]
+    for secret in ("presented-wrong-token-0123", "cHJvZHVjZXI6cGFzcw==", service.secrets["ingest_token"]):
+        assert secret not in output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -17,7 +18,7 @@ from botocore.exceptions import ClientError
 from tests.helpers.fixtures import served  # noqa: F401
 from tests.helpers.postgres import postgres_schema_url
 from tests.helpers.records import canvas_record, record_bytes
-from tests.helpers.service import ServedInstance, kinesis_client
+from tests.helpers.service import KNOWN_SECRETS, ServedInstance, kinesis_client
 from tests.helpers.signing import signed_kinesis_request
 
 STREAM = "live-events"
@@ -589,3 +590,65 @@ def test_an_explicit_hash_key_picks_the_shard_whose_range_holds_it(served: Serve
     assert (event["stream"], event["partition_key"], event["record"]) == ("hash-keyed", "same-key", canvas_record(552))
     single = client.put_record(StreamName="hash-keyed", Data=record_bytes(560), PartitionKey="same-key", ExplicitHashKey="113427455640312821154458202477256070485")
     assert single["ShardId"] == "shardId-000000000001"
+
+
+def test_refused_calls_are_logged_once_per_fault_with_the_key_id_never_a_secret(tmp_path: Path) -> None:
+    """An operator whose Canvas cannot connect finds why in the service log: one line per fault
+    (code, access key id, what is wrong), however often the client retries; never the secret,
+    the signature or a credential sent as the Authorization header."""
+    body = orjson.dumps({"StreamName": STREAM, "Records": [{"Data": base64.b64encode(record_bytes(600)).decode(), "PartitionKey": "600"}]})
+    raw_headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Kinesis_20131202.PutRecords"}
+    signature = "ab" * 32
+    signatures: set[str] = set()
+    answers: list[str] = []
+
+    def post(headers: dict[str, str]) -> None:
+        response = httpx.post(service.url + "/", content=body, headers=headers)
+        assert response.status_code == 400
+        answers.append(response.json()["__type"])
+        if "Signature=" in headers.get("Authorization", ""):
+            signatures.add(headers["Authorization"].rpartition("Signature=")[2])
+
+    def signed(**signing: object) -> None:
+        post(signed_kinesis_request(service.url + "/", "PutRecords", body, **signing)[0])  # type: ignore[arg-type]
+
+    with ServedInstance.start(tmp_path / "data") as service:
+        for _ in range(3):  # a client retrying in a loop
+            signed(access_key_id="AKIAUNKNOWN000000001")
+            signed(secret_access_key="not-the-secret-access-key")
+            signed(region="eu-west-9")
+            signed(at=datetime.now(timezone.utc) - timedelta(minutes=20))
+            signed(sign_target=False)
+            post(raw_headers)
+            post(raw_headers | {"Authorization": "bare-credential-0123456789"})
+            post(raw_headers | {"Authorization": f"AWS4-HMAC-SHA256 Signature={signature}"})
+        output = service.output()
+
+    assert answers[:8] == [
+        "UnrecognizedClientException", "InvalidSignatureException", "InvalidSignatureException", "InvalidSignatureException",
+        "InvalidSignatureException", "MissingAuthenticationTokenException", "IncompleteSignature", "IncompleteSignature",
+    ]
+    lines = [line.split(" ", 2)[2] for line in output.splitlines() if " liveevents.ingest.kinesis: " in line]
+    prefix = "WARNING liveevents.ingest.kinesis: Kinesis PutRecords from 127.0.0.1 refused: "
+    key = "(access key id 'LETESTACCESSKEY00001')"
+    assert len(lines) == 8
+    assert lines[:3] == [
+        prefix + "UnrecognizedClientException: The security token included in the request is invalid. "
+        "(access key id 'AKIAUNKNOWN000000001', which is not this service's kinesis_access_key_id)",
+        prefix + "InvalidSignatureException: The request signature we calculated does not match the signature you provided. "
+        f"Check your AWS Secret Access Key and signing method. Consult the service documentation for details. {key}",
+        prefix + f"InvalidSignatureException: Credential should be scoped to a valid region, not 'eu-west-9'. {key}",
+    ]
+    stamp = r"\d{8}T\d{6}Z"
+    expired = rf"{stamp} is now earlier than {stamp} \({stamp} - 5 min\.\) "
+    assert re.fullmatch(re.escape(prefix + "InvalidSignatureException: Signature expired: ") + expired + re.escape(key), lines[3]), lines[3]
+    assert lines[4:] == [
+        prefix + f"InvalidSignatureException: 'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization. {key}",
+        prefix + "MissingAuthenticationTokenException: Missing Authentication Token (no access key id)",
+        prefix + "IncompleteSignature: Unsupported AWS 'algorithm': (a single word, not shown). (no access key id)",
+        prefix + "IncompleteSignature: Authorization header requires 'Credential' parameter. "
+        "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. (no access key id)",
+    ]
+    assert signature in signatures and len(signatures) >= 6  # the five signed faults (repeats within a second sign alike)
+    for secret in (KNOWN_SECRETS["kinesis_secret_access_key"], "not-the-secret-access-key", "bare-credential-0123456789", *signatures):
+        assert secret not in output

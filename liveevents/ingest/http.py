@@ -12,6 +12,7 @@ overloaded (nothing stored: send the whole request again).
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -25,9 +26,12 @@ from liveevents.config import Settings
 from liveevents.ingest.body import BodyTooLarge, read_body
 from liveevents.ingest.metrics import IngestMetrics
 from liveevents.ingest.records import Origin, check_record, commit
+from liveevents.logthrottle import LogThrottle
 from liveevents.store.base import NewEvent, Rejection, Store, StoreClosed, StoreError, StoreOverloaded
 
 __all__ = ["HttpIngest"]
+
+log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 _JSON_LINES = {"application/x-ndjson", "application/jsonl", "application/json-lines", "application/x-jsonlines"}
@@ -46,9 +50,11 @@ class HttpIngest:
         self._store = store
         self._metrics = metrics
         self._token = ingest_token
+        self._refusals = LogThrottle()
 
     async def handle(self, request: Request) -> Response:
         if not bearer_matches(request.headers.get("authorization"), self._token):
+            self._log_refusal(request)
             return error_response(401, "a valid 'Authorization: Bearer <ingest token>' header is required", headers={"WWW-Authenticate": 'Bearer realm="ingest"'})
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in _JSON | _JSON_LINES:
@@ -75,6 +81,25 @@ class HttpIngest:
         stored = sum(sequence is not None for sequence in sequences)
         answer = {"stored": stored, "rejected": len(items) - stored, "results": results}
         return Response(orjson.dumps(answer), status_code=200 if stored else 422, media_type="application/json")
+
+    def _log_refusal(self, request: Request) -> None:
+        """A refused producer, in the service log (its operator finds why here): at most one line
+        a minute per reason and client address, and never the token presented."""
+        client = request.client.host if request.client else "an unknown address"
+        reason = _refusal_reason(request.headers.get("authorization"))
+        suppressed = self._refusals.admit((reason, client))
+        if suppressed is not None:
+            log.warning("HTTP ingest from %s refused (401): %s%s", client, reason, self._refusals.note(suppressed))
+
+
+def _refusal_reason(authorization: str | None) -> str:
+    """Why a header did not pass :func:`bearer_matches`, without what it holds."""
+    if not authorization:
+        return "no Authorization header"
+    scheme, _, presented = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        return "the Authorization header is not 'Bearer <ingest token>'"
+    return "the bearer token is not the ingest token (ingest_token in the data dir's secrets.json, or LIVEEVENTS_INGEST_TOKEN)"
 
 
 def _split(body: bytes, *, lines: bool) -> list[_Item]:

@@ -27,6 +27,7 @@ from liveevents.ingest.body import BodyTooLarge, read_body
 from liveevents.ingest.metrics import IngestMetrics
 from liveevents.ingest.records import Origin, check_record, commit, reject, render_value
 from liveevents.ingest.sigv4 import SignatureError, SigV4Verifier
+from liveevents.logthrottle import LogThrottle
 from liveevents.store.base import NewEvent, Rejection, Store, StoreClosed, StoreError, StoreOverloaded, StreamExists, StreamInfo
 
 __all__ = ["KinesisApi", "KinesisError", "TARGET_PREFIX"]
@@ -55,6 +56,7 @@ HASH_KEY_PATTERN = r"0|([1-9]\d{0,38})"
 HASH_KEY = re.compile(HASH_KEY_PATTERN, re.ASCII)
 AWS_MAX_VALIDATION_ERRORS = 10  # AWS lists at most 10 in one ValidationException
 MAX_SHARDS = 500
+MAX_LOGGED_KEY_ID = 64  # what a client claims is logged, so it is cut short
 # The per-record code for bad input: not InternalFailure (Canvas would retry a record that can
 # never succeed) and an existing Kinesis error code, so that SDKs and logs show it plainly.
 RECORD_REJECTED = "InvalidArgumentException"
@@ -119,6 +121,7 @@ class KinesisApi:
         self._store = store
         self._verifier = verifier
         self._metrics = metrics
+        self._refusals = LogThrottle()
         self._streams: dict[str, StreamInfo] = {}
         self._operations: dict[str, Callable[[dict[str, Any], str | None], Awaitable[dict[str, Any]]]] = {
             "PutRecords": self.put_records,
@@ -175,6 +178,7 @@ class KinesisApi:
                     method=request.method, path=request.url.path, query=request.url.query, headers=request.headers.raw, body=body
                 )
             except SignatureError as error:
+                self._log_refusal(request, error)
                 raise KinesisError(error.code, error.message) from None
         else:
             access_key_id = _claimed_access_key_id(request.headers.get("authorization", ""))
@@ -185,6 +189,30 @@ class KinesisApi:
         if not isinstance(payload, dict):
             raise KinesisError("SerializationException", "The request body must be a JSON object")
         return payload, access_key_id
+
+    def _log_refusal(self, request: Request, error: SignatureError) -> None:
+        """A refused signature, in the service log: where an operator whose Canvas cannot connect
+        looks first.  At most one line a minute per error code, access key id and fault (a
+        client retrying in a loop must not flood the log); never the secret or the signature."""
+        access_key_id = _claimed_access_key_id(request.headers.get("authorization", ""))
+        # The message without its numbers (an expired signature's times change with every call)
+        # is part of the key: a client repeating a mistake is not logged again within the minute,
+        # one that fixes it (the secret) and makes the next (the region) is, at once.
+        suppressed = self._refusals.admit((error.code, access_key_id, re.sub(r"\d+", "", error.logged)))
+        if suppressed is None:
+            return
+        operation = request.headers.get("x-amz-target", "").removeprefix(TARGET_PREFIX)
+        hint = ", which is not this service's kinesis_access_key_id" if error.code == "UnrecognizedClientException" else ""
+        log.warning(
+            "Kinesis %s from %s refused: %s: %s (%s%s)%s",
+            operation if operation in self._operations else "call",
+            request.client.host if request.client else "an unknown address",
+            error.code,
+            error.logged.strip(),  # AWS ends some with a space
+            _shown_key_id(access_key_id),
+            hint,
+            self._refusals.note(suppressed),
+        )
 
     # -- streams -------------------------------------------------------------------------------
 
@@ -484,6 +512,14 @@ def _text(value: object) -> str | None:
 def _claimed_access_key_id(authorization: str) -> str | None:
     match = re.search(r"Credential=([^/,\s]+)/", authorization)
     return match.group(1) if match else None
+
+
+def _shown_key_id(access_key_id: str | None) -> str:
+    if access_key_id is None:
+        return "no access key id"
+    if len(access_key_id) > MAX_LOGGED_KEY_ID:
+        return f"access key id {access_key_id[:MAX_LOGGED_KEY_ID]!r}... ({len(access_key_id)} characters)"
+    return f"access key id {access_key_id!r}"
 
 
 def _int_parameter(payload: dict[str, Any], name: str, *, default: int, low: int, high: int) -> int:

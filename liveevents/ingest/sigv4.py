@@ -29,12 +29,18 @@ _MISMATCH = (
 
 
 class SignatureError(Exception):
-    """An authentication failure: ``code`` is the AWS error code (all answered with HTTP 400)."""
+    """An authentication failure: ``code`` is the AWS error code (all answered with HTTP 400).
 
-    def __init__(self, code: str, message: str) -> None:
+    ``logged`` is the message as the service log shows it: the answer may quote the client's
+    ``Authorization`` header back to it, which can hold a signature or a credential sent by
+    mistake (a bare token), and those are never logged.
+    """
+
+    def __init__(self, code: str, message: str, *, logged: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.logged = message if logged is None else logged
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +170,9 @@ def _first(values: Mapping[str, list[str]], name: str) -> str | None:
 def _parse_authorization(header: str) -> _Authorization:
     algorithm, _, rest = header.strip().partition(" ")
     if algorithm != ALGORITHM:
-        raise SignatureError("IncompleteSignature", f"Unsupported AWS 'algorithm': '{algorithm}'.")
+        # A one-word header may be a bare credential: only a scheme followed by more is named.
+        shown = f"'{algorithm}'" if rest else "(a single word, not shown)"
+        raise SignatureError("IncompleteSignature", f"Unsupported AWS 'algorithm': '{algorithm}'.", logged=f"Unsupported AWS 'algorithm': {shown}.")
     parts: dict[str, str] = {}
     for item in rest.split(","):
         name, separator, value = item.strip().partition("=")
@@ -172,11 +180,11 @@ def _parse_authorization(header: str) -> _Authorization:
             parts[name] = value
     for required in ("Credential", "SignedHeaders", "Signature"):
         if required not in parts:
-            raise SignatureError(
-                "IncompleteSignature",
+            problem = (
                 f"Authorization header requires '{required}' parameter. Authorization header requires existence of either "
-                f"a 'X-Amz-Date' or a 'Date' header. Authorization={header.split(',')[0]}",
+                "a 'X-Amz-Date' or a 'Date' header."
             )
+            raise SignatureError("IncompleteSignature", f"{problem} Authorization={header.split(',')[0]}", logged=problem)
     credential = parts["Credential"].split("/")
     if len(credential) != 5:
         raise SignatureError(
