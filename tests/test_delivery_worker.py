@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -149,7 +150,7 @@ async def _no_deliveries(harness: Harness, subscription_id: str) -> bool:
     return await harness.service.state.deliveries(subscription_id, state=None, after=0, limit=1) == []
 
 
-def test_a_failing_endpoint_pauses_the_stream_and_a_probe_resumes_it(tmp_path: Path, server: LoopbackServer) -> None:
+def test_a_failing_endpoint_pauses_the_stream_and_a_probe_resumes_it(tmp_path: Path, server: LoopbackServer, caplog: pytest.LogCaptureFixture) -> None:
     down = {"down": True}
     server.routes["/outage"] = lambda request: Reply(503) if down["down"] else Reply(200)
 
@@ -171,9 +172,48 @@ def test_a_failing_endpoint_pauses_the_stream_and_a_probe_resumes_it(tmp_path: P
             await harness.until(lambda: _delivered(harness, subscription.id, 53))
             await harness.until(lambda: _no_deliveries(harness, subscription.id))
 
-    asyncio.run(main())
+    with caplog.at_level(logging.INFO, logger="liveevents.delivery"):
+        asyncio.run(main())
     arrived = {request.headers["webhook-id"] for request in server.received("/outage")}
     assert len(arrived) == 53
+    # The end of the outage is one line: the resume, with the failures it ends.
+    [resumed] = [message for message in caplog.messages if "delivering again" in message]
+    assert re.search(r"\): delivering again after ([3-7]) failures in a row; pending retries are due now$", resumed), resumed
+
+
+def test_a_run_of_failures_is_logged_where_it_starts_and_where_it_ends_not_per_attempt(
+    tmp_path: Path, server: LoopbackServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The first failure after a success gets a warning (where, why; the URL's token masked),
+    the first success after it a line saying so; the retries in between none.  A second run of
+    failures within the minute (a flapping destination) is not logged again."""
+    script = server.routes["/hook"] = Script(ok, [Reply(503, b"down for maintenance"), Reply(503, b"down for maintenance")])
+    url = server.url("/hook") + "?token=hook-secret-0123456789"
+
+    async def main() -> str:
+        async with service(tmp_path) as harness:
+            subscription = await harness.subscribe(url, name="gradebook sync")
+            await harness.put(logged_in(1))
+            await harness.until(lambda: _delivered(harness, subscription.id, 1))
+            script.then(Reply(500), Reply(500))
+            await harness.put(logged_in(2))
+            await harness.until(lambda: _delivered(harness, subscription.id, 2))
+            return subscription.id
+
+    with caplog.at_level(logging.INFO, logger="liveevents.delivery"):
+        subscription_id = asyncio.run(main())
+    assert len(server.received("/hook")) == 6  # each event: two failed attempts, then delivered
+    masked = f"http://127.0.0.1:{server.port}/hook?token=****"
+    lines = [(record.levelname, record.getMessage()) for record in caplog.records if record.getMessage().startswith(f"subscription {subscription_id} ")]
+    assert lines == [
+        (
+            "WARNING",
+            f"subscription {subscription_id} (gradebook sync): delivery to {masked} failed: http_503: HTTP 503 Service Unavailable: "
+            "down for maintenance (the event is to be retried); further failures are not logged until one succeeds",
+        ),
+        ("INFO", f"subscription {subscription_id} (gradebook sync): delivering again to {masked} after 2 failures"),
+    ]
+    assert "hook-secret-0123456789" not in caplog.text
 
 
 async def _pending(harness: Harness, subscription_id: str, count: int) -> bool:

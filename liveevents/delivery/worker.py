@@ -55,6 +55,8 @@ from liveevents.delivery.state import (
     SubscriptionRecord,
 )
 from liveevents.delivery.subscription import Subscription
+from liveevents.delivery.urls import mask_url
+from liveevents.logthrottle import LogThrottle
 from liveevents.store.base import Store, StoredEvent
 from liveevents.store.sql import now_ms
 
@@ -168,6 +170,10 @@ class SubscriptionWorker:
         self._window = _Window(record.cursor, context.options.window)
         self._cursor_saved = record.cursor
         self._failures_in_row = 0
+        # A run of failures gets one line where it starts and one where it ends, not one per
+        # attempt; a flapping destination (runs one after another) a start line a minute at most.
+        self._failing_lines = LogThrottle()
+        self._failing_logged = False  # whether the current run's start was logged (so its end is)
         self._flowing = asyncio.Event()  # cleared while paused
         self._flowing.set()
         self._retry_wake = asyncio.Event()
@@ -388,9 +394,14 @@ class SubscriptionWorker:
     def _delivered(self, now: float) -> None:
         self._metrics.delivered.inc()
         if self._failures_in_row:
-            self._failures_in_row = 0
+            failures, self._failures_in_row = self._failures_in_row, 0
             if not self._flowing.is_set():
-                self._resume()
+                self._resume(failures)
+            elif self._failing_logged:
+                log.info(
+                    "subscription %s (%s): delivering again to %s after %d failure%s",
+                    self.subscription_id, self.subscription.name, mask_url(self.subscription.url), failures, "s" if failures > 1 else "",
+                )
         if self._health != _HEALTHY:
             self._health, _ = self._profile.deactivation.observe(self._health, Delivered(0.0), at=datetime.fromtimestamp(now, timezone.utc))
 
@@ -400,6 +411,8 @@ class SubscriptionWorker:
         else:
             self._metrics.retried.inc()
         self._failures_in_row += 1
+        if self._failures_in_row == 1:
+            self._log_failing(outcome, exhausted=exhausted)
         if self._failures_in_row >= self._options.pause_after_failures and self._flowing.is_set():
             self._flowing.clear()
             log.warning(
@@ -414,8 +427,24 @@ class SubscriptionWorker:
             self._progress.deactivate = verdict.reason
             self._stopping.set()
 
-    def _resume(self) -> None:
-        log.warning("subscription %s (%s): delivering again; pending retries are due now", self.subscription_id, self.subscription.name)
+    def _log_failing(self, outcome: Failed, *, exhausted: bool) -> None:
+        """The first failure after a success (or the first ever), with where and why; the
+        destination is masked as everywhere it is shown, the detail came masked from the sender."""
+        suppressed = self._failing_lines.admit(None)
+        self._failing_logged = suppressed is not None
+        if suppressed is None:
+            return
+        log.warning(
+            "subscription %s (%s): delivery to %s failed: %s: %s (%s); further failures are not logged until one succeeds%s",
+            self.subscription_id, self.subscription.name, mask_url(self.subscription.url), outcome.error, outcome.detail,
+            "the event has failed for good" if exhausted else "the event is to be retried", self._failing_lines.note(suppressed),
+        )
+
+    def _resume(self, failures: int) -> None:
+        log.warning(
+            "subscription %s (%s): delivering again after %d failures in a row; pending retries are due now",
+            self.subscription_id, self.subscription.name, failures,
+        )
         self._flowing.set()
 
         async def expedite() -> None:
