@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import orjson
 import pytest
 
@@ -57,6 +59,11 @@ def test_first_start_generates_secrets_prints_them_once_and_keeps_them(tmp_path:
         restarted_output = second.output()[len(output):]
         for name in KNOWN_SECRETS:
             assert stored[name] not in restarted_output
+        # No secrets shown: the start line says where they are kept.
+        assert (
+            f"liveevents: Kinesis endpoint {second.url} (stream 'live-events'), data in {data_dir.resolve()}, "
+            f"secrets in {data_dir.resolve()}/secrets.json\n"
+        ) in restarted_output
         assert stored["to_show"] == []
         client = kinesis_client(second.url, stored["kinesis_access_key_id"], stored["kinesis_secret_access_key"])
         assert client.describe_stream(StreamName="live-events")["StreamDescription"]["StreamStatus"] == "ACTIVE"
@@ -188,3 +195,31 @@ def test_retention_purges_old_events_periodically(tmp_path: Path) -> None:
             time.sleep(0.2)
         stats = service.admin_get("/api/v1/stats")
         assert stats["events_stored"] == 0 and stats["last_sequence"] == 1
+
+
+def test_the_start_line_names_the_secrets_taken_from_the_environment(tmp_path: Path) -> None:
+    with ServedInstance.start(tmp_path / "all") as every_one:
+        assert (
+            f"data in {(tmp_path / 'all').resolve()}, secrets from the environment (LIVEEVENTS_ADMIN_TOKEN, LIVEEVENTS_INGEST_TOKEN, "
+            "LIVEEVENTS_METRICS_TOKEN, LIVEEVENTS_KINESIS_ACCESS_KEY_ID, LIVEEVENTS_KINESIS_SECRET_ACCESS_KEY)\n"
+        ) in every_one.output()
+    with ServedInstance.start(tmp_path / "some", secrets={"admin_token": KNOWN_SECRETS["admin_token"]}) as some:
+        assert f"secrets in {(tmp_path / 'some').resolve()}/secrets.json and LIVEEVENTS_ADMIN_TOKEN\n" in some.output()
+
+
+def test_uvicorn_logs_in_the_service_format_at_the_log_level_set_and_no_access_log(tmp_path: Path) -> None:
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
+    with ServedInstance.start(tmp_path / "info", env={"LIVEEVENTS_LOG_LEVEL": "info"}) as info:
+        info.admin_get("/api/v1/stats")
+        assert httpx.post(info.url + "/api/v1/events", content=b"{}").status_code == 401  # a liveevents line
+        assert info.stop() == 0
+        output = info.output()
+    started = rf"^{stamp} INFO uvicorn: Started server process \[{info.process.pid}\]$"
+    assert re.search(started, output, re.MULTILINE), output
+    assert re.search(rf"^{stamp} INFO uvicorn: Finished server process \[{info.process.pid}\]$", output, re.MULTILINE), output
+    assert re.search(rf"^{stamp} WARNING liveevents\.ingest\.http: HTTP ingest from 127\.0\.0\.1 refused", output, re.MULTILINE), output
+    assert "INFO:" not in output and "uvicorn.error" not in output
+    assert "/api/v1/stats" not in output  # the access log stays off
+    with ServedInstance.start(tmp_path / "warning", env={"LIVEEVENTS_LOG_LEVEL": "warning"}) as warning:
+        assert warning.stop() == 0
+        assert "Started server process" not in warning.output() and " INFO " not in warning.output()

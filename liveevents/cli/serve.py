@@ -11,10 +11,11 @@ recorded as shown only then, so a start that fails never swallows them.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import sys
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from types import FrameType
 from typing import NoReturn
@@ -22,13 +23,25 @@ from typing import NoReturn
 import click
 
 from liveevents.cli.datadir import StoreInUse, lock_data_dir, lock_database_file
-from liveevents.config import ConfigError, Secrets, Settings, load_secrets, load_settings, mark_secrets_shown, secrets_text, sqlite_url_path
+from liveevents.config import (
+    ENV_PREFIX,
+    SECRETS_FILE,
+    ConfigError,
+    Secrets,
+    Settings,
+    load_secrets,
+    load_settings,
+    mark_secrets_shown,
+    secrets_text,
+    sqlite_url_path,
+)
 
 __all__ = ["serve"]
 
 # Exit statuses: a setting that cannot be used; a data dir or address in use by another process.
 EXIT_SETTING = 2
 EXIT_CANNOT_START = 1
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 @click.command()
@@ -57,7 +70,11 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, config_file
     except OSError as error:
         _fail(f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error}", EXIT_CANNOT_START)
     settings = replace(settings, port=listener.getsockname()[1])
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One format for every line, uvicorn's included: it gets no logging configuration of its own
+    # (log_config=None below), so its loggers propagate to this handler.
+    handler = logging.StreamHandler()
+    handler.addFilter(_uvicorn_name)
+    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT, handlers=[handler])
     # httpx (the notices' client) logs every request's whole URL at INFO, credentials in the query
     # included; liveevents.delivery.notify logs the outcome with the URL masked instead.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -77,6 +94,14 @@ def _listen(host: str, port: int) -> socket.socket:
         listener.close()
         raise
     return listener
+
+
+def _uvicorn_name(record: logging.LogRecord) -> bool:
+    """uvicorn logs its server's life (started, shutting down) as ``uvicorn.error``: shown as
+    ``uvicorn``, so that an operator scanning for errors does not stop at an INFO line."""
+    if record.name == "uvicorn.error":
+        record.name = "uvicorn"
+    return True
 
 
 def _fail(message: str, status: int) -> NoReturn:
@@ -118,6 +143,7 @@ def _run(settings: Settings, listener: socket.socket) -> int:
         loop="uvloop",
         http="httptools",
         lifespan="on",
+        log_config=None,
         access_log=False,
         server_header=False,
         log_level=settings.log_level.lower(),
@@ -142,9 +168,19 @@ def _announce(settings: Settings, secrets: Secrets, to_show: frozenset[str]) -> 
         mark_secrets_shown(settings.data_dir)
     click.echo(
         f"liveevents: Kinesis endpoint {settings.endpoint_url} (stream {settings.stream_name!r}), "
-        f"data in {settings.data_dir.resolve()}",
+        f"data in {settings.data_dir.resolve()}, {_secrets_place(settings)}",
         err=True,
     )
+
+
+def _secrets_place(settings: Settings) -> str:
+    """Where the secrets are kept, for the start line (a restart shows no secrets, so this is
+    where an operator finds them): the data dir's file and the environment variables set."""
+    from_environment = [name for name in (ENV_PREFIX + item.name.upper() for item in fields(Secrets)) if os.environ.get(name)]
+    if len(from_environment) == len(fields(Secrets)):
+        return f"secrets from the environment ({', '.join(from_environment)})"
+    place = f"secrets in {settings.data_dir.resolve() / SECRETS_FILE}"
+    return f"{place} and {', '.join(from_environment)}" if from_environment else place
 
 
 def _exit_cleanly(signal_number: int, frame: FrameType | None) -> None:
