@@ -76,6 +76,11 @@ def test_every_problem_is_reported_at_once() -> None:
     assert found["jwt_body"][1] == "only for delivery_method 'https'"
     assert found["bearer_token"] == (None, "required for delivery_method 'caliper' (the endpoint's Bearer token)", ())
     assert found["colour"][:2] == ("blue", "unknown field")
+    # The fields a client may send: not "id", which the service assigns.
+    assert found["colour"][2] == (
+        "name", "delivery_method", "format", "url", "event_types", "active", "redact_tokens", "retry_profile",
+        "notification_url", "jwt_body", "bearer_token", "aws_access_key_id", "aws_secret_access_key", "aws_region", "sqs_fifo",
+    )  # fmt: skip
 
 
 def test_missing_required_fields() -> None:

@@ -112,7 +112,11 @@ class Subscription(BaseModel):
     active: bool = True
     redact_tokens: bool = Field(True, description="Blank access_token query values in URLs (T19).")
     retry_profile: RetryProfile = "durable"
-    notification_url: str | None = Field(None, description="POSTed a JSON notice when the subscription is deactivated.")
+    notification_url: str | None = Field(
+        None,
+        description="POSTed a JSON notice when the service deactivates the subscription because its deliveries keep "
+        "failing, and (durable profile) once after 3 days without a successful delivery; none when an operator deactivates it.",
+    )
     jwt_body: JwtBody | None = Field(None, validate_default=True, description="https only; default 'raw'.")
     bearer_token: SecretStr | None = Field(None, validate_default=True, description="caliper only, required.")
     aws_access_key_id: str | None = Field(None, min_length=1)
@@ -284,8 +288,8 @@ def _problem(error: Any, fields: tuple[str, ...]) -> FieldProblem:
         case "missing":
             rule = "required"
         case "extra_forbidden":
-            rule = "unknown field"
-            return FieldProblem(field, value, rule, fields)
+            # id is assigned by the service (refused on create, read-only on update): not one to send.
+            return FieldProblem(field, value, "unknown field", tuple(name for name in fields if name != "id"))
         case _:
             rule = error["msg"]
     return FieldProblem(field, value, rule, tuple(ctx.get("allowed", ())))
