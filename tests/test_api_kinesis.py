@@ -652,3 +652,36 @@ def test_refused_calls_are_logged_once_per_fault_with_the_key_id_never_a_secret(
     assert signature in signatures and len(signatures) >= 6  # the five signed faults (repeats within a second sign alike)
     for secret in (KNOWN_SECRETS["kinesis_secret_access_key"], "not-the-secret-access-key", "bare-credential-0123456789", *signatures):
         assert secret not in output
+
+
+@pytest.mark.parametrize(
+    ("secret", "refusal"),
+    [
+        (KNOWN_SECRETS["kinesis_secret_access_key"], "UnrecognizedClientException: The security token included in the request is invalid."),
+        # A secret with '/' (as AWS's have) splits the Credential, and the refusal quotes it whole.
+        (
+            "secret/with/slashes-0123456789abcdefghij",
+            "IncompleteSignature: Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, "
+            "got '****/{date}/us-east-1/kinesis/aws4_request'",
+        ),
+    ],
+)
+def test_a_refusal_never_logs_the_secret_access_key_sent_where_the_key_id_goes(tmp_path: Path, secret: str, refusal: str) -> None:
+    """An operator who swaps the key id and the secret in Canvas's settings sends the secret as
+    the access key id: the refusal is logged and says so; the secret, or a part of it, is not."""
+    body = orjson.dumps({"StreamName": STREAM, "Records": [{"Data": base64.b64encode(record_bytes(610)).decode(), "PartitionKey": "610"}]})
+    at = datetime.now(timezone.utc)
+    with ServedInstance.start(tmp_path / "data", secrets=KNOWN_SECRETS | {"kinesis_secret_access_key": secret}) as service:
+        headers, _ = signed_kinesis_request(
+            service.url + "/", "PutRecords", body, access_key_id=secret, secret_access_key=KNOWN_SECRETS["kinesis_access_key_id"], at=at
+        )
+        assert httpx.post(service.url + "/", content=body, headers=headers).status_code == 400
+        output = service.output()
+
+    lines = [line.split(" ", 2)[2] for line in output.splitlines() if " liveevents.ingest.kinesis: " in line]
+    assert lines == [
+        "WARNING liveevents.ingest.kinesis: Kinesis PutRecords from 127.0.0.1 refused: "
+        + refusal.format(date=at.strftime("%Y%m%d"))
+        + " (access key id '****', which is this service's kinesis_secret_access_key: are the key id and the secret swapped?)"
+    ]
+    assert secret not in output and secret.partition("/")[0] + "'" not in output

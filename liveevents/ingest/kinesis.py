@@ -26,7 +26,7 @@ from liveevents.config import Settings
 from liveevents.ingest.body import BodyTooLarge, read_body
 from liveevents.ingest.metrics import IngestMetrics
 from liveevents.ingest.records import Origin, check_record, commit, reject, render_value
-from liveevents.ingest.sigv4 import SignatureError, SigV4Verifier
+from liveevents.ingest.sigv4 import SECRET_MASK, SignatureError, SigV4Verifier
 from liveevents.logthrottle import LogThrottle
 from liveevents.store.base import NewEvent, Rejection, Store, StoreClosed, StoreError, StoreOverloaded, StreamExists, StreamInfo
 
@@ -194,21 +194,29 @@ class KinesisApi:
         """A refused signature, in the service log: where an operator whose Canvas cannot connect
         looks first.  At most one line a minute per error code, access key id and fault (a
         client retrying in a loop must not flood the log); never the secret or the signature."""
-        access_key_id = _claimed_access_key_id(request.headers.get("authorization", ""))
+        # Read from the header with our secret masked: a client with its key id and secret swapped
+        # presents the secret as the key id (a '/' in it splits it: then only a part).
+        access_key_id = _claimed_access_key_id(self._verifier.hide_secrets(request.headers.get("authorization", "")))
+        logged = self._verifier.hide_secrets(error.logged)
         # The message without its numbers (an expired signature's times change with every call)
         # is part of the key: a client repeating a mistake is not logged again within the minute,
         # one that fixes it (the secret) and makes the next (the region) is, at once.
-        suppressed = self._refusals.admit((error.code, access_key_id, re.sub(r"\d+", "", error.logged)))
+        suppressed = self._refusals.admit((error.code, access_key_id, re.sub(r"\d+", "", logged)))
         if suppressed is None:
             return
         operation = request.headers.get("x-amz-target", "").removeprefix(TARGET_PREFIX)
-        hint = ", which is not this service's kinesis_access_key_id" if error.code == "UnrecognizedClientException" else ""
+        if access_key_id == SECRET_MASK:
+            hint = ", which is this service's kinesis_secret_access_key: are the key id and the secret swapped?"
+        elif error.code == "UnrecognizedClientException":
+            hint = ", which is not this service's kinesis_access_key_id"
+        else:
+            hint = ""
         log.warning(
             "Kinesis %s from %s refused: %s: %s (%s%s)%s",
             operation if operation in self._operations else "call",
             request.client.host if request.client else "an unknown address",
             error.code,
-            error.logged.strip(),  # AWS ends some with a space
+            logged.strip(),  # AWS ends some with a space
             _shown_key_id(access_key_id),
             hint,
             self._refusals.note(suppressed),

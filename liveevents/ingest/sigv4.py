@@ -16,11 +16,12 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, quote
 
-__all__ = ["SignatureError", "SigV4Verifier", "SIGNING_SERVICE"]
+__all__ = ["SECRET_MASK", "SignatureError", "SigV4Verifier", "SIGNING_SERVICE"]
 
 SIGNING_SERVICE = "kinesis"
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+SECRET_MASK = "****"  # what :meth:`SigV4Verifier.hide_secrets` puts in a secret's place
 
 _MISMATCH = (
     "The request signature we calculated does not match the signature you provided. "
@@ -140,6 +141,14 @@ class SigV4Verifier:
         if not hmac.compare_digest(expected, authorization.signature):
             raise SignatureError("InvalidSignatureException", _MISMATCH)
         return authorization.access_key_id
+
+    def hide_secrets(self, text: str) -> str:
+        """``text`` with every secret access key held here replaced by ``****``: a client whose
+        key id and secret are swapped sends the secret where the key id goes, and a refusal
+        quotes that part of its ``Authorization`` header."""
+        for secret in self._credentials.values():
+            text = text.replace(secret, SECRET_MASK)
+        return text
 
     def _signing_key(self, secret: str, date: str, region: str) -> bytes:
         # The derived key changes once a day per region: cache it (bounded by days × regions).
