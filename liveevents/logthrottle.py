@@ -23,7 +23,7 @@ class _Window:
 
 
 class LogThrottle:
-    def __init__(self, interval: float = 60.0, *, max_keys: int = 1000, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, interval: float = 60.0, *, max_keys: int = 64, clock: Callable[[], float] = time.monotonic) -> None:
         self.interval = interval
         self._max_keys = max_keys
         self._clock = clock

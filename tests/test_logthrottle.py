@@ -39,3 +39,11 @@ def test_keys_beyond_the_table_share_one_line_a_minute() -> None:
     # The expired windows are forgotten to make room: new keys get lines of their own again.
     assert [throttle.admit(key) for key in ("f", "g", "h")] == [0, 0, 0]
     assert throttle.admit("i") is None
+
+
+def test_a_client_varying_its_key_with_every_call_gets_at_most_65_lines_a_minute() -> None:
+    """The default table: 64 keys of their own, then one shared line for the rest."""
+    clock = Clock()
+    throttle = LogThrottle(60.0, clock=clock)
+    admitted = [throttle.admit(("UnrecognizedClientException", f"AKIA{index:016d}")) for index in range(1000)]
+    assert sum(result is not None for result in admitted) == 65
