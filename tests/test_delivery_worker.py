@@ -21,10 +21,12 @@ from prometheus_client import CollectorRegistry
 
 from liveevents.canvas.record import parse_record
 from liveevents.config import Settings
+from liveevents.delivery import worker as worker_module
 from liveevents.delivery.keys import KeyStore
 from liveevents.delivery.service import DeliveryService
 from liveevents.delivery.state import SubscriptionRecord
 from liveevents.delivery.subscription import SubscriptionError
+from liveevents.logthrottle import LogThrottle
 from liveevents.store.base import NewEvent, StoreError
 from liveevents.store.retention import purge_periodically
 from liveevents.store.sqlite import SQLiteStore
@@ -214,6 +216,58 @@ def test_a_run_of_failures_is_logged_where_it_starts_and_where_it_ends_not_per_a
         ("INFO", f"subscription {subscription_id} (gradebook sync): delivering again to {masked} after 2 failures"),
     ]
     assert "hook-secret-0123456789" not in caplog.text
+
+
+class _ManualClock:
+    """The failure log's minute, moved by the test (the event loop keeps the real clock)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_run_of_failures_held_back_within_the_minute_is_logged_once_the_minute_is_up(
+    tmp_path: Path, server: LoopbackServer, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A destination that fails again soon after a logged run: its start is held back, but if the
+    run goes on past the minute (an outage after a flap) it is logged then, and so is its end."""
+    clock = _ManualClock()
+    monkeypatch.setattr(worker_module, "LogThrottle", lambda: LogThrottle(60.0, clock=clock))
+    script = server.routes["/hook"] = Script(ok, [Reply(503, b"flap"), Reply(200)])
+    url = server.url("/hook")
+
+    async def main() -> str:
+        async with service(tmp_path) as harness:
+            subscription = await harness.subscribe(url, name="lrs")
+            await harness.put(logged_in(1))  # fails once (logged), then is delivered (logged)
+            await harness.until(lambda: _delivered(harness, subscription.id, 1))
+            clock.now = 10.0
+            script.then(Reply(503, b"outage"), Reply(503, b"outage"), Reply(503, b"outage"))
+            await harness.put(logged_in(2))
+            await harness.until(lambda: len(server.received("/hook")) >= 4)  # 1st failure of the run: held back
+            clock.now = 75.0  # the minute since the logged line is up
+            await harness.until(lambda: _delivered(harness, subscription.id, 2))
+            return subscription.id
+
+    with caplog.at_level(logging.INFO, logger="liveevents.delivery"):
+        subscription_id = asyncio.run(main())
+    assert len(server.received("/hook")) == 6
+    target = f"http://127.0.0.1:{server.port}/hook"
+    lines = [record.getMessage() for record in caplog.records if record.getMessage().startswith(f"subscription {subscription_id} ")]
+    # The outage's first failure is held back; its second may be too, if it came before the clock moved.
+    held_back = re.fullmatch(r"(.*) \(([12]) more like it since the last such line, not logged: one line every 60 s at most\)", lines[2])
+    assert held_back is not None, lines
+    assert [*lines[:2], held_back[1], lines[3]] == [
+        f"subscription {subscription_id} (lrs): delivery to {target} failed: http_503: HTTP 503 Service Unavailable: flap "
+        "(the event is to be retried); further failures are not logged until one succeeds",
+        f"subscription {subscription_id} (lrs): delivering again to {target} after 1 failure",
+        f"subscription {subscription_id} (lrs): delivery to {target} failed: http_503: HTTP 503 Service Unavailable: outage "
+        "(the event is to be retried); further failures are not logged until one succeeds",
+        f"subscription {subscription_id} (lrs): delivering again to {target} after 3 failures",
+    ]
+    assert len(lines) == 4
 
 
 async def _pending(harness: Harness, subscription_id: str, count: int) -> bool:

@@ -411,7 +411,9 @@ class SubscriptionWorker:
         else:
             self._metrics.retried.inc()
         self._failures_in_row += 1
-        if self._failures_in_row == 1:
+        if self._failures_in_row == 1 or not self._failing_logged:
+            # A run whose start was held back (a flapping destination) is logged once its minute
+            # is up, so that a real outage right after a flap does not stay silent until the pause.
             self._log_failing(outcome, exhausted=exhausted)
         if self._failures_in_row >= self._options.pause_after_failures and self._flowing.is_set():
             self._flowing.clear()
