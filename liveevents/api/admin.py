@@ -13,12 +13,12 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
 from liveevents.api.auth import require_admin
 from liveevents.api.errors import ProblemReport
-from liveevents.api.params import MAX_KEY, KeyPath, refuse_nul
+from liveevents.api.params import Cursor, KeyPath, refuse_nul
 from liveevents.api.redaction import redact_bytes, redact_json, redact_text
 from liveevents.api.runtime import Runtime, get_runtime
 from liveevents.delivery.latency import LatencyHistogram
@@ -160,18 +160,9 @@ def _timestamp(value: str) -> str:
         raise PydanticCustomError("timestamp", "{rule}", {"rule": error.rule}) from None
 
 
-def _cursor(value: object) -> int:
-    # isdigit() alone takes '²' (which int() refuses) and other scripts' digits; pydantic's own
-    # int parsing would take ' 5', '+5', '5.0' and '1_000', which no next_cursor looks like.
-    if not (isinstance(value, str) and value.isascii() and value.isdigit()) or int(value) > MAX_KEY:
-        raise PydanticCustomError("cursor", "a cursor: a whole number from 0 to {max} (a page's next_cursor)", {"max": MAX_KEY})
-    return int(value)
-
-
 # Read by FastAPI's validation, so a bad one is answered 422 with field, value and rule, together
 # with any other bad query parameter (limit, newest_first).
 Timestamp = Annotated[str, AfterValidator(_timestamp)]
-Cursor = Annotated[int, BeforeValidator(_cursor)]
 
 _BAD_QUERY: dict[int | str, dict[str, Any]] = {
     422: {"model": ProblemReport, "description": "Every query parameter that cannot be read: field (query.<name>), value, rule"}
