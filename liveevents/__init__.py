@@ -2,7 +2,7 @@
 
 The public library API (stable names)::
 
-    from liveevents import canvas_message, caliper_envelope, caliper_event_types, validate_caliper
+    from liveevents import canvas_message, caliper_envelope, caliper_envelope_json, caliper_event_types, validate_caliper
 
 The transform and validation core is pure (no I/O) and importable without the service.
 Names are resolved lazily so that ``import liveevents`` stays cheap for the CLI.
@@ -23,6 +23,7 @@ _EXPORTS = {
     "canvas_message": "liveevents.canvas.message",
     "CANVAS_EVENT_TYPES": "liveevents.canvas.catalog",
     "caliper_envelope": "liveevents.caliper.envelope",
+    "caliper_envelope_json": "liveevents.caliper.envelope",
     "caliper_event_types": "liveevents.caliper.registry",
     "UnmappedEventError": "liveevents.caliper.registry",
     "validate_caliper": "liveevents.caliper.validation",
@@ -32,7 +33,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from liveevents.caliper.envelope import caliper_envelope
+    from liveevents.caliper.envelope import caliper_envelope, caliper_envelope_json
     from liveevents.caliper.registry import UnmappedEventError, caliper_event_types
     from liveevents.caliper.validation import Problem, validate_caliper
     from liveevents.canvas.catalog import CANVAS_EVENT_TYPES

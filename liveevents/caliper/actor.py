@@ -14,7 +14,7 @@ from liveevents.caliper.shapes import Body, Entity
 from liveevents.caliper.values import USER_URN, canvas_id, urn
 from liveevents.caliper.vocabulary import CANVAS_EXTENSIONS
 
-__all__ = ["ActorRule", "UNKNOWN_USER", "person", "software_application", "standard_actor"]
+__all__ = ["ACCOUNT_FIELDS", "PERSON_FIELDS", "ActorRule", "UNKNOWN_USER", "person", "software_application", "standard_actor"]
 
 #: ``(metadata, body, edApp id) -> (actor, member user id or None)``
 ActorRule = Callable[[Body, Body, str], tuple[Entity, str | None]]
@@ -22,11 +22,11 @@ ActorRule = Callable[[Body, Body, str], tuple[Entity, str | None]]
 #: The OVERVIEW's Person for "clearly initiated by a user, but Canvas cannot determine the user's id".
 UNKNOWN_USER = urn("user", "0")
 
-_ACCOUNT_FIELDS = ("root_account_id", "root_account_lti_guid", "root_account_uuid")
-_PERSON_FIELDS = ("user_login", "user_sis_id", *_ACCOUNT_FIELDS)
+ACCOUNT_FIELDS = ("root_account_id", "root_account_lti_guid", "root_account_uuid")
+PERSON_FIELDS = ("user_login", "user_sis_id", *ACCOUNT_FIELDS)
 
 
-def person(user_id: str, metadata: Body, fields: tuple[str, ...] = _PERSON_FIELDS) -> Entity:
+def person(user_id: str, metadata: Body, fields: tuple[str, ...] = PERSON_FIELDS) -> Entity:
     """A Person with Canvas's actor extensions: ``fields`` from metadata, then entity_id, then
     (masquerade) real_user_id — documented but never exemplified, so appended last (T29)."""
     extensions: dict[str, Any] = {}
@@ -66,7 +66,7 @@ def standard_actor(*, body_actor: bool, person_required: bool) -> ActorRule:
             user_id = body.get("user_id")
             if user_id is not None:
                 user_id = canvas_id(user_id, "body.user_id")
-                return person(user_id, metadata, _ACCOUNT_FIELDS), user_id
+                return person(user_id, metadata, ACCOUNT_FIELDS), user_id
         if person_required and is_request(metadata):
             return {"id": UNKNOWN_USER, "type": "Person"}, None
         return software_application(app_id), None

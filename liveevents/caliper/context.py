@@ -101,13 +101,13 @@ def syllabus_course(metadata: Body, body: Body) -> tuple[Entity | None, Entity |
 class Memberships:
     """Builds the actor's Membership in an organization, roles from ``metadata.context_role``."""
 
-    __slots__ = ("_roles",)
+    __slots__ = ("roles",)
 
     def __init__(self, role_map: Mapping[str, Sequence[str]] | None = None) -> None:
-        self._roles = compile_role_map(role_map)
+        self.roles = compile_role_map(role_map)
 
     def __call__(self, organization: Entity, user_id: str, context_role: Any) -> Entity:
-        mapped = self._roles.get(context_role) if type(context_role) is str else None
+        mapped = self.roles.get(context_role) if type(context_role) is str else None
         if mapped is None:
             return {
                 "id": organization["id"] + ":user:" + user_id,

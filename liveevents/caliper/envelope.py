@@ -1,9 +1,11 @@
 """The Caliper 1.1 envelope of one Canvas live event (``canvas-to-caliper.md`` §1, §4, §6, §7).
 
-``caliper_envelope(record)`` is the library call. A caller that transforms many events with
-the same options (delivery) builds one :class:`CaliperTransformer` and calls
-:meth:`~CaliperTransformer.envelope`: a builder per event type is compiled once from the
+``caliper_envelope(record)`` is the library call; ``caliper_envelope_json(record)`` returns
+the same envelope as JSON bytes.  A caller that transforms many events with the same options
+(delivery) builds one :class:`CaliperTransformer` and calls :meth:`~CaliperTransformer.envelope`
+or :meth:`~CaliperTransformer.envelope_json`: a builder per event type is compiled once from the
 registry, so each event costs one table look-up and the parts of its own type, nothing else.
+``envelope_json`` has the compiled writer (``native.py``) write the bytes where it is built.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Literal
 
+import orjson
+
+from liveevents.caliper import native
 from liveevents.caliper.actor import standard_actor
 from liveevents.caliper.context import Memberships
 from liveevents.caliper.origin import SESSION_URN, Origins, account_url, event_extensions
@@ -26,10 +31,10 @@ from liveevents.caliper.vocabulary import (
     PERSON_ACTOR_TYPES,
     STRICT_DEFAULT_APP_ID,
 )
-from liveevents.canvas.record import CanvasEvent, parse_record
+from liveevents.canvas.record import CanvasEvent, load_record, parse_record
 from liveevents.canvas.redaction import TOKEN_PARAMETER, redact_url
 
-__all__ = ["CaliperTransformer", "Profile", "caliper_envelope", "format_send_time"]
+__all__ = ["CaliperTransformer", "Profile", "caliper_envelope", "caliper_envelope_json", "format_send_time"]
 
 #: ``canvas``: reproduce Instructure's documented output exactly. ``strict``: where the docs
 #: contradict Caliper (T6 group membership extensions, T8 the job edApp), follow Caliper.
@@ -49,9 +54,11 @@ class CaliperTransformer:
     events, which carry no hostname; without it their sensor is the edApp id.
     ``role_map``: extra Canvas context role → Caliper roles entries (``roles.SUGGESTED_ROLE_MAP``).
     ``redact_tokens``: blank ``access_token`` query values in ``request_url`` and ``referrer`` (T19).
+    ``compiled``: let :meth:`envelope_json` use the compiled writer when it is built (the
+    same bytes; ``False`` runs the Python path only, for comparison).
     """
 
-    __slots__ = ("_builders",)
+    __slots__ = ("_builders", "_program")
 
     def __init__(
         self,
@@ -60,6 +67,7 @@ class CaliperTransformer:
         canvas_domain: str | None = None,
         role_map: MappingABC[str, Sequence[str]] | None = None,
         redact_tokens: bool = True,
+        compiled: bool = True,
     ) -> None:
         if profile not in _PROFILES:
             raise ValueError(f"profile {profile!r}: expected one of {', '.join(_PROFILES)}")
@@ -71,6 +79,11 @@ class CaliperTransformer:
         self._builders = {
             name: _compile(mapping, profile, origins, memberships, redact_tokens) for name, mapping in MAPPINGS.items()
         }
+        self._program = (
+            native.compile_program(strict=profile == "strict", origins=origins, memberships=memberships, redact_tokens=redact_tokens)
+            if compiled
+            else None
+        )
 
     def envelope(self, record: CanvasEvent | object, send_time: datetime | None = None) -> dict[str, Any]:
         """The envelope of one raw record (either shape) or :class:`CanvasEvent`.
@@ -78,11 +91,34 @@ class CaliperTransformer:
         Raises ``RecordError`` for a record that is not a Canvas event (or lacks a field its
         Caliper form needs) and ``UnmappedEventError`` for an event type without a Caliper form.
         """
+        return self._build(record, format_send_time(send_time))
+
+    def envelope_json(self, record: CanvasEvent | bytes | str | object, send_time: datetime | None = None) -> bytes:
+        """:meth:`envelope` as JSON bytes (``orjson.dumps`` of it, byte for byte); ``record`` may
+        also be the raw record's JSON text.  Raises as :meth:`envelope` does."""
+        sent = format_send_time(send_time)
+        program = self._program
+        if program is not None:
+            kind = type(record)
+            if kind is bytes or kind is str:
+                written = native.render_json(program, record, sent)
+            elif kind is CanvasEvent:
+                event: CanvasEvent = record  # type: ignore[assignment]
+                written = native.render_event(program, event.metadata, event.body, event.known_event_time, event.known_event_id, sent)
+            else:
+                written = native.render_record(program, record, sent)
+            if written is not None:
+                return written
+        if isinstance(record, (bytes, bytearray, memoryview, str)):
+            record = load_record(record)
+        return orjson.dumps(self._build(record, sent))
+
+    def _build(self, record: CanvasEvent | object, send_time: str) -> dict[str, Any]:
         event = record if type(record) is CanvasEvent else parse_record(record)
         build = self._builders.get(event.metadata["event_name"])
         if build is None:
             raise UnmappedEventError(event.event_name)
-        return build(event, format_send_time(send_time))
+        return build(event, send_time)
 
 
 def _compile(mapping: EventMapping, profile: Profile, origins: Origins, memberships: Memberships, redact: bool) -> Builder:
@@ -155,12 +191,31 @@ def caliper_envelope(
     now). The other options are those of :class:`CaliperTransformer`. ``data[0].id`` is
     ``urn:uuid:`` + the event's deterministic id, so re-deliveries and replays carry the same id.
     """
+    return _transformer_for(profile, canvas_domain, role_map, redact_tokens).envelope(record, send_time)
+
+
+def caliper_envelope_json(
+    record: CanvasEvent | bytes | str | object,
+    *,
+    send_time: datetime | None = None,
+    profile: Profile = "canvas",
+    canvas_domain: str | None = None,
+    role_map: MappingABC[str, Sequence[str]] | None = None,
+    redact_tokens: bool = True,
+) -> bytes:
+    """:func:`caliper_envelope` as JSON bytes, byte for byte ``orjson.dumps`` of it; ``record``
+    may also be the raw record's JSON text.  Where the compiled writer is built, the bytes are
+    written directly, at a third of the cost."""
+    return _transformer_for(profile, canvas_domain, role_map, redact_tokens).envelope_json(record, send_time)
+
+
+def _transformer_for(
+    profile: Profile, canvas_domain: str | None, role_map: MappingABC[str, Sequence[str]] | None, redact_tokens: bool
+) -> CaliperTransformer:
     if profile == "canvas" and canvas_domain is None and role_map is None and redact_tokens:
-        transformer = _DEFAULT
-    else:
-        frozen_roles = None if role_map is None else tuple((key, tuple(roles)) for key, roles in role_map.items())
-        transformer = _transformer(profile, canvas_domain, frozen_roles, redact_tokens)
-    return transformer.envelope(record, send_time)
+        return _DEFAULT
+    frozen_roles = None if role_map is None else tuple((key, tuple(roles)) for key, roles in role_map.items())
+    return _transformer(profile, canvas_domain, frozen_roles, redact_tokens)
 
 
 @lru_cache(maxsize=32)

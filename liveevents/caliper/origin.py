@@ -15,11 +15,11 @@ from liveevents.caliper.vocabulary import CANVAS_EXTENSIONS, CONVERTER_VERSION
 from liveevents.canvas.record import RecordError
 from liveevents.canvas.redaction import TOKEN_PARAMETER, redact_url
 
-__all__ = ["SESSION_URN", "Origins", "account_url", "event_extensions", "is_request"]
+__all__ = ["JOB_FIELDS", "REQUEST_FIELDS", "SESSION_URN", "Origins", "account_url", "event_extensions", "is_request"]
 
 # Fixed order of the event extensions (request fields, then job fields, then version).
-_REQUEST_FIELDS = ("hostname", "request_id", "user_agent", "client_ip")
-_JOB_FIELDS = ("job_id", "job_tag")
+REQUEST_FIELDS = ("hostname", "request_id", "user_agent", "client_ip")
+JOB_FIELDS = ("job_id", "job_tag")
 #: The id of the web session (``metadata.session_id``) without its id, whatever the actor.
 SESSION_URN = urn("session", "")
 
@@ -70,14 +70,14 @@ def event_extensions(redact_tokens: bool) -> Callable[[Body], dict[str, dict[str
     def extensions_of(metadata: Body) -> dict[str, dict[str, Any]]:
         get = metadata.get
         extensions: dict[str, Any] = {}
-        for key in _REQUEST_FIELDS:
+        for key in REQUEST_FIELDS:
             value = get(key)
             if value is not None:
                 extensions[key] = value
         url = get("url")
         if url is not None:
             extensions["request_url"] = redact_url(url) if redact_tokens and type(url) is str and TOKEN_PARAMETER in url else url
-        for key in _JOB_FIELDS:
+        for key in JOB_FIELDS:
             value = get(key)
             if value is not None:
                 extensions[key] = value

@@ -106,6 +106,17 @@ class CanvasEvent:
         return self._event_time or normalize_timestamp(self.metadata["event_time"])
 
     @property
+    def known_event_time(self) -> str | None:
+        """:attr:`event_time` if already normalised (by :func:`parse_record`), else ``None``."""
+        return self._event_time
+
+    @property
+    def known_event_id(self) -> str | None:
+        """:attr:`event_id` if already computed, else ``None`` (the compiled writer then
+        computes it, without raising for an event that cannot be written as JSON)."""
+        return self._event_id
+
+    @property
     def event_id(self) -> str:
         """A version-4-format UUID that is the same for the same event, whatever its shape.
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from liveevents.caliper.shapes import Body, Field, Shape, copy, date, entity_id, extensions, urn_of
-from liveevents.caliper.values import optional_id, section_urn
+from liveevents.caliper.shapes import Field, Shape, copy, date, entity_id, extensions, section_urn_of, urn_of
 
 __all__ = [
     "ENROLLMENT_CREATED",
@@ -13,17 +12,9 @@ __all__ = [
 ]
 
 
-def _course_section(body: Body) -> str | None:
-    course_id = optional_id(body, "course_id")
-    section_id = optional_id(body, "course_section_id")
-    if course_id is None or section_id is None:
-        return None
-    return section_urn(course_id, section_id)
-
-
 _ENROLLMENT_EXTENSIONS = extensions(
     urn_of("course_id", "course", "course_id"),
-    ("course_section_id", _course_section),
+    section_urn_of("course_section_id"),
     copy("limit_privileges_to_course_section"),
     copy("type"),
     urn_of("user_id", "user", "user_id"),

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from liveevents.caliper.actor import software_application
 from liveevents.caliper.origin import is_request
-from liveevents.caliper.shapes import Body, Entity, Field, Shape, copy, entity_id, extensions, reference, score
+from liveevents.caliper.shapes import Body, Entity, Field, Shape, copy, entity_id, extensions, nested, reference, score
 from liveevents.caliper.values import optional_id, urn
 
-__all__ = ["GRADED_ATTEMPT", "grade_change_actor", "graded_score"]
+__all__ = ["GRADED_ATTEMPT", "SCORE", "grade_change_actor", "graded_score"]
 
 _ASSIGNEE: Field = reference("assignee", "user", "user_id", "Person", extensions(copy("sis_id", "student_sis_id")))
 _ASSIGNABLE: Field = reference("assignable", "assignment", "assignment_id", "AssignableDigitalResource")
@@ -21,10 +21,10 @@ GRADED_ATTEMPT = Shape(
 )  # fmt: skip
 
 # The Score has the same id as the Attempt (T4), and its inner Attempt has no entity_id.
-_SCORE = Shape(
+SCORE = Shape(
     "submission", "submission_id", "Score",
     extensions(copy("grade"), entity_id("submission_id")),
-    ("attempt", Shape("submission", "submission_id", "Attempt", extensions(copy("grade")), _ASSIGNEE, _ASSIGNABLE)),
+    nested("attempt", Shape("submission", "submission_id", "Attempt", extensions(copy("grade")), _ASSIGNEE, _ASSIGNABLE)),
     score("maxScore", "points_possible"),
     score("scoreGiven", "score"),
 )  # fmt: skip
@@ -32,7 +32,7 @@ _SCORE = Shape(
 
 def graded_score(body: Body, metadata: Body, actor: Entity, app: Entity) -> Entity:
     """The generated Score, ``scoredBy`` the grader, or Canvas itself when grading was automatic."""
-    result = _SCORE(body)
+    result = SCORE(body)
     grader_id = optional_id(body, "grader_id")
     result["scoredBy"] = app["id"] if grader_id is None else urn("user", grader_id)
     return result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from liveevents.caliper.shapes import Field, Shape, entity_id, extensions, reference, text
+from liveevents.caliper.shapes import Field, Shape, entity_id, extensions, nested, reference, text
 
 __all__ = ["GROUP", "GROUP_CATEGORY", "GROUP_MEMBERSHIP", "GROUP_MEMBERSHIP_STRICT"]
 
@@ -29,12 +29,12 @@ GROUP = _group("group_id")
 
 # Canvas-compatible (the documented example): the membership has no extensions and its own id
 # sits in its organization's (the group's) extensions as entity_id.
-GROUP_MEMBERSHIP = Shape("groupMembership", "group_membership_id", "Membership", _MEMBER, ("organization", _group("group_membership_id")))
+GROUP_MEMBERSHIP = Shape("groupMembership", "group_membership_id", "Membership", _MEMBER, nested("organization", _group("group_membership_id")))
 
 # Strict profile: each entity_id on its own entity, as the event's Caliper schema says.
 GROUP_MEMBERSHIP_STRICT = Shape(
     "groupMembership", "group_membership_id", "Membership",
     extensions(entity_id("group_membership_id")),
     _MEMBER,
-    ("organization", GROUP),
+    nested("organization", GROUP),
 )  # fmt: skip

@@ -13,7 +13,7 @@ from liveevents.caliper.values import iri_safe, required_id
 from liveevents.caliper.vocabulary import CANVAS_EXTENSIONS, URN_PREFIX
 from liveevents.canvas.record import MISSING, RecordError
 
-__all__ = ["asset_object"]
+__all__ = ["ASSET_KINDS", "BODY_FIELDS", "METADATA_FIELDS", "asset_object"]
 
 # asset_type -> (URN kind, Caliper type) for the three assets with a Caliper type of their own;
 # every other asset (and, by policy, any undocumented one) is an Entity named by its subtype.
@@ -22,10 +22,10 @@ _TYPED_ASSETS: dict[str, tuple[str, str]] = {
     "discussion_topic": ("discussion", "Thread"),
     "wiki_page": ("wikiPage", "Page"),
 }
-_REQUEST_FIELDS = ("context_account_id", "http_method", "developer_key_id")
+METADATA_FIELDS = ("context_account_id", "http_method", "developer_key_id")
 # Only context_external_tool (url, domain) and attachment (filename, display_name) bodies carry
 # these; emitted in this fixed order so the output never depends on the input's key order.
-_BODY_EXTRAS = ("url", "domain", "filename", "display_name")
+BODY_FIELDS = ("url", "domain", "filename", "display_name")
 
 
 class _AssetKinds(dict[str, tuple[str, str | None]]):
@@ -42,7 +42,7 @@ class _AssetKinds(dict[str, tuple[str, str | None]]):
         return found
 
 
-_ASSET_KINDS = _AssetKinds()
+ASSET_KINDS = _AssetKinds()
 _ASSET_TYPE_RULE = "required: the type of the asset accessed, such as 'wiki_page'"
 
 
@@ -51,7 +51,7 @@ def asset_object(body: Body, metadata: Body, actor: Entity, app: Entity) -> Enti
     asset_type = get("asset_type", MISSING)
     if type(asset_type) is not str:
         raise RecordError("body.asset_type", asset_type, _ASSET_TYPE_RULE)
-    prefix, caliper_type = _ASSET_KINDS[asset_type]
+    prefix, caliper_type = ASSET_KINDS[asset_type]
     asset_id = get("asset_id")
     if type(asset_id) is not str or not asset_id.isalnum():  # digits: no call needed
         asset_id = required_id(body, "asset_id")
@@ -70,11 +70,11 @@ def asset_object(body: Body, metadata: Body, actor: Entity, app: Entity) -> Enti
     if subtype is not None:
         extensions["asset_subtype"] = subtype
     extensions["entity_id"] = asset_id
-    for key in _REQUEST_FIELDS:
+    for key in METADATA_FIELDS:
         value = metadata.get(key)
         if value is not None:
             extensions[key] = value
-    for key in _BODY_EXTRAS:
+    for key in BODY_FIELDS:
         value = get(key)
         if value is not None:
             extensions[key] = value

@@ -1,0 +1,137 @@
+"""The program of the compiled envelope writer (``_native.c``), made from the registry.
+
+The writer turns a decoded record into the envelope's JSON bytes without building the envelope
+as Python objects: the same bytes as ``orjson.dumps(CaliperTransformer.envelope(...))``, at a
+third of the cost (docs/performance.md).  It holds no mapping of its own: this module hands it
+each event type's row as data (Shapes carry their fields as ops, the other object builders
+are named below), the transformer's caches and options, and the Python functions of the rare
+cases.  A row it cannot express (an object builder or a rule added in Python only) is left out
+of the program, and events of that type take the Python path: never a different answer.
+
+The writer is optional: without a C compiler at install time, or with ``LIVEEVENTS_NATIVE=0``
+in the environment, :func:`compile_program` returns ``None`` and everything runs in Python.
+"""
+
+from __future__ import annotations
+
+import os
+from hashlib import sha256
+from typing import Any
+
+import orjson
+
+from liveevents.caliper import actor, origin
+from liveevents.caliper.context import Memberships, body_context, enrollment_section, metadata_context, syllabus_course
+from liveevents.caliper.objects import courses, grading, navigation, quizzes, sessions
+from liveevents.caliper.origin import Origins
+from liveevents.caliper.registry import MAPPINGS, EventMapping
+from liveevents.caliper.shapes import ObjectBuilder, Op, Shape
+from liveevents.caliper.values import canvas_id, optional_time
+from liveevents.caliper.vocabulary import CALIPER_CONTEXT, CONVERTER_VERSION, PERSON_ACTOR_TYPES
+from liveevents.canvas.redaction import redact_url
+from liveevents.timestamps import normalize_timestamp
+
+try:
+    from liveevents.caliper import _native
+except ImportError:  # built without a C compiler: the Python path does everything
+    _native = None  # type: ignore[assignment]
+
+__all__ = ["AVAILABLE", "Program", "compile_program", "render_event", "render_json", "render_record"]
+
+#: The compiled writer was built and is not switched off (``LIVEEVENTS_NATIVE=0``).
+AVAILABLE = _native is not None and os.environ.get("LIVEEVENTS_NATIVE", "1") != "0"
+
+#: What ``render_json``/``render_record``/``render_event`` take first (opaque outside this module).
+Program = tuple[Any, ...]
+
+if _native is not None:
+    render_json = _native.render_json
+    render_record = _native.render_record
+    render_event = _native.render_event
+
+# Object ops and event rules, numbered as in _native.c (Shapes have theirs in shapes.py).
+_ASSET, _SYLLABUS, _QUIZ_ATTEMPT, _SESSION_APPLICATION, _GRADED_SCORE = range(2, 7)
+_ACTOR_BODY, _ACTOR_PERSON_REQUIRED, _ACTOR_GRADE_CHANGE = 1, 2, 4
+
+_OBJECTS: dict[object, Op] = {
+    navigation.asset_object: (_ASSET,),
+    courses.syllabus: (_SYLLABUS,),
+    quizzes.quiz_attempt: (_QUIZ_ATTEMPT,),
+    sessions.session_application: (_SESSION_APPLICATION,),
+    grading.graded_score: (_GRADED_SCORE, grading.SCORE.op),
+}
+_CONTEXTS: dict[object, int] = {metadata_context: 0, body_context: 1, enrollment_section: 2, syllabus_course: 3}
+
+
+def _object_op(builder: ObjectBuilder | None) -> Op | None:
+    if builder is None:
+        return None
+    return builder.op if isinstance(builder, Shape) else _OBJECTS.get(builder)
+
+
+def _event_row(mapping: EventMapping, strict: bool) -> Op | None:
+    """The event type's row for the writer, or None when it cannot express it."""
+    object_op = _object_op(mapping.strict_object if strict and mapping.strict_object else mapping.object)
+    generated_op = _object_op(mapping.generated)
+    context = _CONTEXTS.get(mapping.context)
+    if mapping.actor is None:
+        actor_rule = (_ACTOR_BODY if mapping.body_actor else 0) | (
+            _ACTOR_PERSON_REQUIRED if mapping.caliper_type in PERSON_ACTOR_TYPES else 0
+        )
+    elif mapping.actor is grading.grade_change_actor:
+        actor_rule = _ACTOR_GRADE_CHANGE
+    else:
+        return None
+    if object_op is None or (mapping.generated is not None and generated_op is None) or context is None:
+        return None
+    return (mapping.caliper_type, mapping.action, object_op, generated_op, context, actor_rule)
+
+
+def _strings(value: object) -> list[str]:
+    """Every string in a row of the program (keys, names, prefixes, types)."""
+    if type(value) is str:
+        return [value]
+    if type(value) is tuple:
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def _plain(text: str) -> bool:
+    """JSON text as it is: the writer copies the program's keys without escaping them."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+
+
+def compile_program(*, strict: bool, origins: Origins, memberships: Memberships, redact_tokens: bool) -> Program | None:
+    """The writer's program for one transformer's options (``None``: Python only)."""
+    if not AVAILABLE:
+        return None
+    events = {name: row for name, mapping in MAPPINGS.items() if (row := _event_row(mapping, strict)) is not None}
+    keys = (actor.PERSON_FIELDS, actor.ACCOUNT_FIELDS, origin.REQUEST_FIELDS, origin.JOB_FIELDS, navigation.METADATA_FIELDS, navigation.BODY_FIELDS)
+    unplain = [text for text in _strings((tuple(events.values()), keys)) if not _plain(text)]
+    if unplain:
+        raise ValueError(f"the compiled writer's program holds names that JSON must escape: {unplain}")
+    return (
+        events,
+        origins,
+        origins.of,
+        origins.of(None),
+        memberships.roles,
+        redact_tokens,
+        redact_url,
+        canvas_id,
+        optional_time,
+        navigation.ASSET_KINDS,
+        orjson.dumps,
+        orjson.OPT_SORT_KEYS,
+        sha256,
+        CALIPER_CONTEXT,
+        CONVERTER_VERSION,
+        actor.PERSON_FIELDS,
+        actor.ACCOUNT_FIELDS,
+        origin.REQUEST_FIELDS,
+        origin.JOB_FIELDS,
+        navigation.METADATA_FIELDS,
+        navigation.BODY_FIELDS,
+        normalize_timestamp,
+        orjson.loads,
+    )
