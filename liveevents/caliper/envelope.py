@@ -93,14 +93,15 @@ class CaliperTransformer:
         """
         return self._build(record, format_send_time(send_time))
 
-    def envelope_json(self, record: CanvasEvent | bytes | str | object, send_time: datetime | None = None) -> bytes:
+    def envelope_json(self, record: CanvasEvent | bytes | object, send_time: datetime | None = None) -> bytes:
         """:meth:`envelope` as JSON bytes (``orjson.dumps`` of it, byte for byte); ``record`` may
-        also be the raw record's JSON text.  Raises as :meth:`envelope` does."""
+        also be the raw record's JSON bytes (a ``str`` is a decoded value, as for :meth:`envelope`).
+        Raises as :meth:`envelope` does (``RecordError`` for bytes that are not JSON)."""
         sent = format_send_time(send_time)
         program = self._program
         if program is not None:
             kind = type(record)
-            if kind is bytes or kind is str:
+            if kind is bytes:
                 written = native.render_json(program, record, sent)
             elif kind is CanvasEvent:
                 event: CanvasEvent = record  # type: ignore[assignment]
@@ -109,7 +110,7 @@ class CaliperTransformer:
                 written = native.render_record(program, record, sent)
             if written is not None:
                 return written
-        if isinstance(record, (bytes, bytearray, memoryview, str)):
+        if isinstance(record, (bytes, bytearray, memoryview)):
             record = load_record(record)
         return orjson.dumps(self._build(record, sent))
 
@@ -195,7 +196,7 @@ def caliper_envelope(
 
 
 def caliper_envelope_json(
-    record: CanvasEvent | bytes | str | object,
+    record: CanvasEvent | bytes | object,
     *,
     send_time: datetime | None = None,
     profile: Profile = "canvas",
@@ -204,7 +205,7 @@ def caliper_envelope_json(
     redact_tokens: bool = True,
 ) -> bytes:
     """:func:`caliper_envelope` as JSON bytes, byte for byte ``orjson.dumps`` of it; ``record``
-    may also be the raw record's JSON text.  Where the compiled writer is built, the bytes are
+    may also be the raw record's JSON bytes.  Where the compiled writer is built, the bytes are
     written directly, at a third of the cost."""
     return _transformer_for(profile, canvas_domain, role_map, redact_tokens).envelope_json(record, send_time)
 

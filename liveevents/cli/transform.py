@@ -98,7 +98,7 @@ def transform(
                     reason = item.error
                     if reason is None:
                         try:
-                            buffer.append(orjson.dumps(render(item.value)))
+                            buffer.append(render(item.value))
                             done += 1
                         except RecordError as error:
                             reason = str(error)
@@ -122,11 +122,12 @@ def transform(
         sys.exit(1)
 
 
-def _renderer(output_format: str, profile: str, canvas_domain: str | None, send_time: datetime | None, redact: bool) -> Callable[[Any], Any]:
+def _renderer(output_format: str, profile: str, canvas_domain: str | None, send_time: datetime | None, redact: bool) -> Callable[[Any], bytes]:
+    """The output line (JSON bytes) of one decoded record."""
     if output_format == "canvas":
-        return lambda value: canvas_message(parse_record(value), redact_tokens=redact)
+        return lambda value: orjson.dumps(canvas_message(parse_record(value), redact_tokens=redact))
     transformer = CaliperTransformer(profile=profile, canvas_domain=canvas_domain, redact_tokens=redact)  # type: ignore[arg-type]
-    return lambda value: transformer.envelope(value, send_time)
+    return lambda value: transformer.envelope_json(value, send_time)
 
 
 _JSON = PlainJson()

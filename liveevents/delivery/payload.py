@@ -106,7 +106,16 @@ class PayloadEncoder:
                 return self._caliper[variant.redact_tokens].envelope(event, now)
             return canvas_message(event, redact_tokens=variant.redact_tokens)
         except ValueError as error:  # RecordError, UnmappedEventError: facts of the event
-            raise EncodingError(f"{event.event_name} event has no {variant.format} form: {error}", event_id=event.event_id) from error
+            raise _no_form(event, variant, error) from error
+
+    def message_json(self, event: CanvasEvent, variant: Variant, *, now: datetime) -> bytes:
+        """:meth:`message` as JSON bytes (a Caliper envelope written by the compiled writer where it is built)."""
+        try:
+            if variant.format == "caliper":
+                return self._caliper[variant.redact_tokens].envelope_json(event, now)
+            return orjson.dumps(canvas_message(event, redact_tokens=variant.redact_tokens))
+        except ValueError as error:
+            raise _no_form(event, variant, error) from error
 
     def encode(self, event: CanvasEvent, subscription: Subscription, *, now: datetime) -> Payload:
         """The payload of ``event`` for ``subscription``, signed now if the subscription wants a JWT."""
@@ -116,11 +125,11 @@ class PayloadEncoder:
         """The payload every subscription of ``variant`` can send: the compact JWS
         (``application/jwt``) when signed, else the message JSON."""
         event_id = event.event_id
-        message = self.message(event, variant, now=now)
         if variant.signed:
+            message = self.message(event, variant, now=now)
             body, content_type = self.signer.sign(message, event_id=event_id, issued_at=int(now.timestamp())), JWT
         else:
-            body, content_type = orjson.dumps(message), JSON
+            body, content_type = self.message_json(event, variant, now=now), JSON
         user_id = event.metadata.get("user_id")
         return Payload(event_id, body, content_type, str(user_id) if user_id not in (None, "") else event_id)
 
@@ -141,3 +150,7 @@ class PayloadEncoder:
         if subscription.jwt_body == "quoted" and payload.content_type == JWT:
             return replace(payload, body=b'"' + payload.body + b'"', content_type=JSON)
         return payload
+
+
+def _no_form(event: CanvasEvent, variant: Variant, error: ValueError) -> EncodingError:
+    return EncodingError(f"{event.event_name} event has no {variant.format} form: {error}", event_id=event.event_id)
