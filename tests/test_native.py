@@ -1212,6 +1212,21 @@ def test_unusual_canvas_domains(domain: str) -> None:
                 assert result.same, divergence(f"canvas_domain {domain!r}", form, pair, record, result)
 
 
+@pytest.mark.parametrize("redact", [1, "yes", [0], 0, "", None], ids=repr)
+def test_option_values_that_are_not_booleans(redact: object) -> None:
+    """redact_tokens is read for its truth, as the Python path's ``if redact`` reads it."""
+    pair = _pair(redact_tokens=redact)
+    tokens = [
+        _minimal(url="https://h.example/x?access_token=abc&b=1", referrer="https://h.example/?a=1;access_token=zz"),
+        _minimal("logged_in", url=5, referrer="https://h.example/?access_token=zz"),
+        *(record for _, record in FIXTURE_RECORDS if b"access_token" in orjson.dumps(record)),
+    ]
+    for record in tokens:
+        for form, fresh in forms(record):
+            result = compare(pair, fresh)
+            assert result.same, divergence(f"redact_tokens={redact!r}", form, pair, record, result)
+
+
 INVALID_JSON = [b"", b"{", b'{"attributes": }', b"\xff", b"NaN", b"[1,]", b'{"a":1}x', "{\"attributes\": \"\ud800\"}", b"\xef\xbb\xbf{}"]
 
 
