@@ -1321,11 +1321,6 @@ def test_canvas_event_built_with_an_unusual_event_time() -> None:
             assert result.same, divergence(f"CanvasEvent(..., event_time={given!r})", "CanvasEvent", pair, metadata, result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="divergence: CanvasEvent(metadata, body, event_time='') -- record.py's event_time property treats '' as not "
-    "known (`self._event_time or normalize_timestamp(...)`), known_event_time hands '' to the writer as known, which writes eventTime ''",
-)
 def test_canvas_event_built_with_an_empty_event_time() -> None:
     metadata = {"event_name": "course_created", "event_time": "2024-10-01 10:00:00 -0700", "hostname": "canvas.northfield.edu"}
     pair = PAIRS[0]

@@ -107,8 +107,9 @@ class CanvasEvent:
 
     @property
     def known_event_time(self) -> str | None:
-        """:attr:`event_time` if already normalised (by :func:`parse_record`), else ``None``."""
-        return self._event_time
+        """:attr:`event_time` if already normalised (by :func:`parse_record`), else ``None``
+        (as for :attr:`event_time`, an empty one counts as not given)."""
+        return self._event_time or None
 
     @property
     def known_event_id(self) -> str | None:
