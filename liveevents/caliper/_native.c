@@ -202,7 +202,9 @@ static int program_read(Program *program, PyObject *tuple) {
     program->origin_of = item[2];
     program->job_origin = item[3];
     program->roles = item[4];
-    program->redact = item[5] == Py_True;
+    int redact = PyObject_IsTrue(item[5]); /* any truthy redact_tokens, as the Python path's `if redact` */
+    if (redact < 0) return -1;
+    program->redact = redact;
     program->redact_url = item[6];
     program->canvas_id = item[7];
     program->optional_time = item[8];
@@ -612,8 +614,12 @@ static int put_asset(Render *render, PyObject *metadata, PyObject *body) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "asset_type");
         return -1;
     }
+    /* A strong reference: another thread's __missing__ may replace the cached entry (freeing it)
+     * while this one runs Python code (canvas_id below). */
     PyObject *kind = PyDict_GetItemWithError(render->program->asset_kinds, asset_type);
-    if (kind == NULL) {
+    if (kind != NULL) {
+        if ((kind = own(render, Py_NewRef(kind))) == NULL) return -1;
+    } else {
         if (PyErr_Occurred()) return -1;
         if ((kind = own(render, PyObject_GetItem(render->program->asset_kinds, asset_type))) == NULL) return -1;
     }
@@ -897,9 +903,12 @@ static int put_event(Render *render, PyObject *metadata, PyObject *body, PyObjec
         origin = program->job_origin;
     } else {
         if (!PyUnicode_CheckExact(hostname)) return -1;
+        /* A strong reference: another thread's Origins.__missing__ may replace the cached entry
+         * (freeing it) while this one runs Python code. */
         origin = PyDict_GetItemWithError(program->origins, hostname);
-        if (origin == NULL && (PyErr_Occurred() || (origin = own(render, PyObject_CallOneArg(program->origin_of, hostname))) == NULL))
-            return -1;
+        if (origin != NULL) origin = own(render, Py_NewRef(origin));
+        else if (!PyErr_Occurred()) origin = own(render, PyObject_CallOneArg(program->origin_of, hostname));
+        if (origin == NULL) return -1;
     }
     PyObject *app_id = PyTuple_GET_ITEM(origin, 0), *sensor = PyTuple_GET_ITEM(origin, 1);
 
