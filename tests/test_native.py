@@ -1364,13 +1364,6 @@ def _nested(depth: int) -> Any:
     return value
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="divergence: a value nested 248-252 levels deep (by where it lands) in a field copied verbatim into the "
-    "envelope: orjson.dumps of the whole envelope (Python path) passes orjson's 254-level limit and raises TypeError "
-    "'Recursion limit reached' (the event id, 2 levels deep, still fits), while the writer dumps the value on its own "
-    "(_native.c put_value) and writes the bytes",
-)
 @pytest.mark.parametrize("where", ["metadata.user_login", "metadata.url", "body.asset_name", "body.url"])
 def test_values_nested_near_the_depth_limit(where: str) -> None:
     part, key = where.split(".")

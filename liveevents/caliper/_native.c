@@ -348,6 +348,36 @@ static PyObject *optional_time(Render *render, PyObject *value) {
     return normalized;
 }
 
+/* Values copied into the envelope sit at most 6 levels deep in it; orjson writes 254 levels. */
+#define NESTING_LIMIT 200
+
+/* 1 when value is not made of exact dicts and lists of other values, or nests them more than
+ * limit levels deep; 0 when it is JSON the writer may have orjson write on its own; -1 on error. */
+static int nested_deeper_than(PyObject *value, int limit) {
+    if (PyDict_CheckExact(value)) {
+        if (limit == 0) return 1;
+        Py_ssize_t position = 0;
+        PyObject *key, *item;
+        while (PyDict_Next(value, &position, &key, &item)) {
+            int deeper = nested_deeper_than(item, limit - 1);
+            if (deeper != 0) return deeper;
+        }
+        return 0;
+    }
+    if (PyList_CheckExact(value)) {
+        if (limit == 0) return 1;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(value); i++) {
+            int deeper = nested_deeper_than(PyList_GET_ITEM(value, i), limit - 1);
+            if (deeper != 0) return deeper;
+        }
+        return 0;
+    }
+    if (PyUnicode_CheckExact(value) || PyLong_CheckExact(value) || PyFloat_CheckExact(value) || PyBool_Check(value) ||
+        value == Py_None)
+        return 0;
+    return 1;
+}
+
 /* Any JSON value as orjson writes it: the common types here, the rest (floats, containers,
  * big integers) by orjson itself. */
 static int put_value(Render *render, PyObject *value) {
@@ -365,6 +395,12 @@ static int put_value(Render *render, PyObject *value) {
             int size = snprintf(text, sizeof(text), "%lld", number);
             return put_bytes(out, text, size);
         }
+    }
+    if (!PyFloat_CheckExact(value) && !PyLong_CheckExact(value) && (nested_deeper_than(value, NESTING_LIMIT) != 0)) {
+        /* Any other type (only from Python callers), or containers near orjson's depth limit:
+         * dumped alone they may pass where the whole envelope fails. The Python path answers. */
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "a value the writer leaves to the Python path");
+        return -1;
     }
     PyObject *json = PyObject_CallOneArg(render->program->dumps, value);
     if (json == NULL) return -1;
