@@ -127,6 +127,59 @@ def test_a_cached_asset_kind_replaced_during_a_render_is_not_read_after_it_is_fr
     )
 
 
+def test_a_record_value_removed_during_a_render_is_not_read_after_it_is_freed() -> None:
+    # The caller's own record changes while the writer runs Python code (another thread, or a
+    # key's __eq__ as here): the user id it already read must stay alive until it is written.
+    result = _run(
+        _PRELUDE
+        + """
+    record = canvas_record(1, event_name="asset_accessed")
+    record["attributes"]["user_id"] = "".join(["7"] * 15)   # a fresh str: the record holds the only reference
+    event = parse_record(record)
+    event.event_id
+
+    class OtherThread:
+        armed = fired = False
+        def __hash__(self):
+            return hash("user_login")   # looked up after user_id, before the id is written
+        def __eq__(self, other):
+            if OtherThread.armed and not OtherThread.fired:
+                OtherThread.fired = True
+                del event.metadata["user_id"]
+                keep.extend("X" * 14 + str(i % 10) for i in range(200))  # reuses the freed memory
+            return False
+
+    metadata = event.metadata
+    fields = dict(metadata)
+    metadata.clear()
+    metadata[OtherThread()] = 1
+    metadata.update(fields)
+    del fields
+    OtherThread.armed = True
+    written = native.render_event(program, metadata, event.body, event.known_event_time, event.known_event_id, SENT)
+    assert OtherThread.fired
+    print(written.decode())
+    """
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert '"actor":{"id":"urn:instructure:canvas:user:777777777777777","type":"Person"' in result.stdout, result.stdout[:2000]
+    assert '"entity_id":"777777777777777"}}}' in result.stdout, result.stdout[:2000]
+
+
+def test_a_str_subclass_context_type_equal_to_course_gets_the_course_group_as_in_python() -> None:
+    # Python's `context_type != "Course"` lets a str subclass (an enum) equal to "Course" through.
+    from enum import StrEnum
+
+    class ContextType(StrEnum):
+        COURSE = "Course"
+
+    record = canvas_record(1, event_name="asset_accessed")
+    record["attributes"].update({"context_type": ContextType.COURSE, "context_id": "123"})
+    written = CaliperTransformer().envelope_json(record, SEND_TIME)
+    assert b'"group":{"id":"urn:instructure:canvas:course:123","type":"CourseOffering"' in written
+    assert written == CaliperTransformer(compiled=False).envelope_json(record, SEND_TIME)
+
+
 def test_a_truthy_redact_tokens_blanks_access_tokens_as_the_python_path_does() -> None:
     record = canvas_record(3, event_name="asset_accessed")
     record["attributes"]["url"] = "https://canvas.example.edu/courses/417/files?access_token=SECRET1&page=2"

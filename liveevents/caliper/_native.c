@@ -247,7 +247,7 @@ static PyObject *S_course_urn, *S_user_urn, *S_session_urn, *S_submission_urn, *
 
 /* ---------------------------------------------------------------- one rendering */
 
-#define MAX_OWNED 48
+#define MAX_OWNED 160
 
 typedef struct {
     Program *program;
@@ -268,9 +268,12 @@ static PyObject *own(Render *render, PyObject *object) {
 }
 
 /* The value under key, or NULL when absent or null (the Python path's `.get(key) is None`). */
-static PyObject *present(PyObject *dict, PyObject *key) {
+static PyObject *present(Render *render, PyObject *dict, PyObject *key) {
     PyObject *value = PyDict_GetItemWithError(dict, key);
-    return value == Py_None ? NULL : value;
+    if (value == NULL || value == Py_None) return NULL;
+    /* Held until the render ends: the Python code it calls (a check, or another thread meanwhile)
+     * could change the caller's record and free a borrowed value. */
+    return own(render, Py_NewRef(value));
 }
 
 static int is_ascii_alnum(PyObject *text) {
@@ -299,13 +302,13 @@ static PyObject *id_text(Render *render, PyObject *value, PyObject *field) {
 
 /* The id under key (NULL with no error set when absent). */
 static PyObject *optional_id(Render *render, PyObject *source, PyObject *key, PyObject *field) {
-    PyObject *value = present(source, key);
+    PyObject *value = present(render, source, key);
     if (value == NULL) return NULL;
     return id_text(render, value, field);
 }
 
 static PyObject *required_id(Render *render, PyObject *source, PyObject *key) {
-    PyObject *value = present(source, key);
+    PyObject *value = present(render, source, key);
     if (value == NULL) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "required id missing");
         return NULL;
@@ -434,14 +437,14 @@ static int put_fields(Render *render, PyObject *body, PyObject *fields, int *fir
         PyObject *value;
         switch (kind) {
             case FIELD_COPY:
-                if ((value = present(body, PyTuple_GET_ITEM(field, 2))) == NULL) break;
+                if ((value = present(render, body, PyTuple_GET_ITEM(field, 2))) == NULL) break;
                 if (put_key(out, key, first) < 0 || put_value(render, value) < 0) return -1;
                 break;
             case FIELD_DATE: {
                 PyObject *sources = PyTuple_GET_ITEM(field, 2);
                 value = NULL;
                 for (Py_ssize_t s = 0; s < PyTuple_GET_SIZE(sources) && value == NULL; s++) {
-                    value = present(body, PyTuple_GET_ITEM(sources, s));
+                    value = present(render, body, PyTuple_GET_ITEM(sources, s));
                     if (value == NULL && PyErr_Occurred()) return -1;
                 }
                 if (value == NULL || (value = optional_time(render, value)) == NULL) break;
@@ -449,12 +452,12 @@ static int put_fields(Render *render, PyObject *body, PyObject *fields, int *fir
                 break;
             }
             case FIELD_TEXT:
-                if ((value = present(body, PyTuple_GET_ITEM(field, 2))) == NULL || !PyUnicode_CheckExact(value)) break;
+                if ((value = present(render, body, PyTuple_GET_ITEM(field, 2))) == NULL || !PyUnicode_CheckExact(value)) break;
                 if (put_key(out, key, first) < 0 || put_string(out, value) < 0) return -1;
                 break;
             case FIELD_SCORE:
             case FIELD_COUNT:
-                value = present(body, PyTuple_GET_ITEM(field, 2));
+                value = present(render, body, PyTuple_GET_ITEM(field, 2));
                 if (value == NULL) break;
                 if (kind == FIELD_COUNT && PyFloat_CheckExact(value)) {
                     double number = PyFloat_AS_DOUBLE(value);
@@ -540,8 +543,12 @@ typedef struct {
     PyObject *member_id; /* the user a membership is for, or NULL */
 } Actor;
 
-static int is_request(PyObject *metadata) {
-    return present(metadata, S_hostname) != NULL || present(metadata, S_request_id) != NULL;
+/* origin.is_request: 1, 0, or -1 on error. */
+static int is_request(Render *render, PyObject *metadata) {
+    if (present(render, metadata, S_hostname) != NULL) return 1;
+    if (PyErr_Occurred()) return -1;
+    if (present(render, metadata, S_request_id) != NULL) return 1;
+    return PyErr_Occurred() ? -1 : 0;
 }
 
 /* actor.standard_actor and grading.grade_change_actor. */
@@ -551,7 +558,7 @@ static int find_actor(Render *render, long rule, PyObject *metadata, PyObject *b
     if (rule & ACTOR_GRADE_CHANGE) {
         PyObject *grader = optional_id(render, body, S_grader_id, S_grader_id);
         if (grader == NULL && PyErr_Occurred()) return -1;
-        int request = is_request(metadata);
+        int request = is_request(render, metadata);
         if (PyErr_Occurred()) return -1;
         if (grader == NULL || !request) {
             actor->kind = APPLICATION;
@@ -568,7 +575,7 @@ static int find_actor(Render *render, long rule, PyObject *metadata, PyObject *b
         }
         return 0;
     }
-    PyObject *user = present(metadata, S_user_id);
+    PyObject *user = present(render, metadata, S_user_id);
     if (user != NULL) {
         if ((user = id_text(render, user, S_field_user_id)) == NULL) return -1;
         actor->kind = PERSON;
@@ -577,7 +584,7 @@ static int find_actor(Render *render, long rule, PyObject *metadata, PyObject *b
     }
     if (PyErr_Occurred()) return -1;
     if (rule & ACTOR_BODY) {
-        user = present(body, S_user_id);
+        user = present(render, body, S_user_id);
         if (user != NULL) {
             if ((user = id_text(render, user, S_field_body_user_id)) == NULL) return -1;
             actor->kind = ACCOUNT_PERSON;
@@ -586,7 +593,7 @@ static int find_actor(Render *render, long rule, PyObject *metadata, PyObject *b
         }
         if (PyErr_Occurred()) return -1;
     }
-    int request = (rule & ACTOR_PERSON_REQUIRED) ? is_request(metadata) : 0;
+    int request = (rule & ACTOR_PERSON_REQUIRED) ? is_request(render, metadata) : 0;
     if (PyErr_Occurred()) return -1;
     actor->kind = request ? UNKNOWN_PERSON : APPLICATION;
     return 0;
@@ -608,7 +615,7 @@ static int put_actor_id(Render *render, const Actor *actor, PyObject *app_id) {
 static int put_present(Render *render, PyObject *source, PyObject *keys, int *first) {
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(keys); i++) {
         PyObject *key = PyTuple_GET_ITEM(keys, i);
-        PyObject *value = present(source, key);
+        PyObject *value = present(render, source, key);
         if (value == NULL) {
             if (PyErr_Occurred()) return -1;
             continue;
@@ -630,7 +637,7 @@ static int put_actor(Render *render, const Actor *actor, PyObject *metadata, PyO
         put_present(render, metadata, fields, &first) < 0 || put_key(out, S_entity_id, &first) < 0 ||
         put_string(out, actor->user_id) < 0)
         return -1;
-    PyObject *real_user = present(metadata, S_real_user_id);
+    PyObject *real_user = present(render, metadata, S_real_user_id);
     if (real_user != NULL) {
         if ((real_user = id_text(render, real_user, S_field_real_user_id)) == NULL) return -1;
         if (put_key(out, S_real_user_id, &first) < 0 || put_string(out, real_user) < 0) return -1;
@@ -646,6 +653,7 @@ static int put_actor(Render *render, const Actor *actor, PyObject *metadata, PyO
 static int put_asset(Render *render, PyObject *metadata, PyObject *body) {
     Buffer *out = render->out;
     PyObject *asset_type = PyDict_GetItemWithError(body, S_asset_type);
+    if (asset_type != NULL) asset_type = own(render, Py_NewRef(asset_type));
     if (asset_type == NULL || !PyUnicode_CheckExact(asset_type)) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "asset_type");
         return -1;
@@ -661,7 +669,7 @@ static int put_asset(Render *render, PyObject *metadata, PyObject *body) {
     }
     PyObject *asset_id = required_id(render, body, S_asset_id);
     if (asset_id == NULL) return -1;
-    PyObject *subtype = present(body, S_asset_subtype);
+    PyObject *subtype = present(render, body, S_asset_subtype);
     if (subtype == NULL && PyErr_Occurred()) return -1;
     PyObject *caliper_type = PyTuple_GET_ITEM(kind, 1);
     if (PUT_LITERAL(out, "{\"id\":") < 0 || put_prefixed(out, PyTuple_GET_ITEM(kind, 0), asset_id) < 0) return -1;
@@ -674,7 +682,7 @@ static int put_asset(Render *render, PyObject *metadata, PyObject *body) {
     int first = 1;
     if (PUT_LITERAL(out, ",\"extensions\":{") < 0 || put_string(out, S_extensions_key) < 0 || PUT_LITERAL(out, ":{") < 0)
         return -1;
-    PyObject *name = present(body, S_asset_name);
+    PyObject *name = present(render, body, S_asset_name);
     if (name != NULL) {
         if (put_key(out, S_asset_name, &first) < 0 || put_value(render, name) < 0) return -1;
     } else if (PyErr_Occurred()) {
@@ -699,7 +707,7 @@ static int put_syllabus(Render *render, PyObject *body, const Actor *actor, PyOb
     if (actor_is_person(actor) && (PUT_LITERAL(out, ",\"creators\":[{\"id\":") < 0 || put_actor_id(render, actor, app_id) < 0 ||
                                    PUT_LITERAL(out, ",\"type\":\"Person\"}]") < 0))
         return -1;
-    PyObject *text = present(body, S_syllabus_body);
+    PyObject *text = present(render, body, S_syllabus_body);
     if (text != NULL && PyUnicode_CheckExact(text) && (PUT_LITERAL(out, ",\"body\":") < 0 || put_string(out, text) < 0))
         return -1;
     if (PyErr_Occurred()) return -1;
@@ -730,7 +738,7 @@ static int put_session_application(Render *render, PyObject *body, PyObject *app
     Buffer *out = render->out;
     if (PUT_LITERAL(out, "{\"id\":") < 0 || put_string(out, app_id) < 0 || PUT_LITERAL(out, ",\"type\":\"SoftwareApplication\"") < 0)
         return -1;
-    PyObject *redirect = present(body, S_redirect_url);
+    PyObject *redirect = present(render, body, S_redirect_url);
     if (redirect != NULL && (PUT_LITERAL(out, ",\"extensions\":{") < 0 || put_string(out, S_extensions_key) < 0 ||
                              PUT_LITERAL(out, ":{\"redirect_url\":") < 0 || put_value(render, redirect) < 0 ||
                              PUT_LITERAL(out, "}}") < 0))
@@ -778,7 +786,12 @@ static int find_context(Render *render, long source, PyObject *metadata, PyObjec
     context->has_group = 1;
     if (source == CONTEXT_METADATA || source == CONTEXT_BODY) {
         PyObject *where = source == CONTEXT_BODY ? body : metadata;
-        PyObject *type = present(where, S_context_type);
+        PyObject *type = present(render, where, S_context_type);
+        if (type != NULL && !PyUnicode_CheckExact(type) && PyUnicode_Check(type)) {
+            /* A str subclass (an enum, say) may equal "Course" by its own rules: the Python path decides. */
+            PyErr_SetString(PyExc_ValueError, "context_type: not a plain str");
+            return -1;
+        }
         if (type == NULL || !PyUnicode_CheckExact(type) || PyUnicode_Compare(type, S_Course) != 0) return PyErr_Occurred() ? -1 : 0;
         PyObject *field = source == CONTEXT_BODY ? S_field_body_context_id : S_field_context_id;
         context->course_id = optional_id(render, where, S_context_id, field);
@@ -815,7 +828,7 @@ static int put_group(Render *render, const Context *context) {
 /* context.Memberships */
 static int put_membership(Render *render, const Context *context, PyObject *member_id, PyObject *metadata) {
     Buffer *out = render->out;
-    PyObject *role = present(metadata, S_context_role);
+    PyObject *role = present(render, metadata, S_context_role);
     PyObject *mapped = NULL;
     if (role != NULL && PyUnicode_CheckExact(role)) mapped = PyDict_GetItemWithError(render->program->roles, role);
     if (PyErr_Occurred()) return -1;
@@ -933,7 +946,7 @@ static int put_event(Render *render, PyObject *metadata, PyObject *body, PyObjec
     Program *program = render->program;
     Buffer *out = render->out;
 
-    PyObject *hostname = present(metadata, S_hostname), *origin;
+    PyObject *hostname = present(render, metadata, S_hostname), *origin;
     if (hostname == NULL) {
         if (PyErr_Occurred()) return -1;
         origin = program->job_origin;
@@ -965,7 +978,7 @@ static int put_event(Render *render, PyObject *metadata, PyObject *body, PyObjec
     if (generated != Py_None &&
         (PUT_LITERAL(out, ",\"generated\":") < 0 || put_object(render, generated, metadata, body, &actor, app_id) < 0))
         return -1;
-    PyObject *referrer = present(metadata, S_referrer);
+    PyObject *referrer = present(render, metadata, S_referrer);
     if (referrer != NULL && PyUnicode_CheckExact(referrer)) {
         if ((referrer = shown_url(render, referrer)) == NULL || PUT_LITERAL(out, ",\"referrer\":") < 0 || put_string(out, referrer) < 0)
             return -1;
@@ -981,7 +994,7 @@ static int put_event(Render *render, PyObject *metadata, PyObject *body, PyObjec
         if (actor.member_id != NULL && put_membership(render, &context, actor.member_id, metadata) < 0) return -1;
     }
 
-    PyObject *session = present(metadata, S_session_id);
+    PyObject *session = present(render, metadata, S_session_id);
     if (session != NULL) {
         if ((session = id_text(render, session, S_field_session_id)) == NULL || PUT_LITERAL(out, ",\"session\":") < 0 ||
             PUT_LITERAL(out, "{\"id\":") < 0 || put_prefixed(out, S_session_urn, session) < 0 ||
@@ -996,7 +1009,7 @@ static int put_event(Render *render, PyObject *metadata, PyObject *body, PyObjec
     if (PUT_LITERAL(out, ",\"extensions\":{") < 0 || put_string(out, S_extensions_key) < 0 || PUT_LITERAL(out, ":{") < 0 ||
         put_present(render, metadata, program->request_fields, &first) < 0)
         return -1;
-    PyObject *url = present(metadata, S_url);
+    PyObject *url = present(render, metadata, S_url);
     if (url != NULL) {
         if ((url = shown_url(render, url)) == NULL || put_key(out, S_request_url, &first) < 0 || put_value(render, url) < 0) return -1;
     } else if (PyErr_Occurred()) {
@@ -1028,7 +1041,7 @@ static PyObject *render(PyObject *program_tuple, PyObject *metadata, PyObject *b
     if (event == NULL) goto done;
     if (event_time == Py_None) {
         event_time = PyDict_GetItemWithError(metadata, S_event_time);
-        if (event_time == NULL || !PyUnicode_CheckExact(event_time)) goto done;
+        if (event_time == NULL || !PyUnicode_CheckExact(event_time) || own(&state, Py_NewRef(event_time)) == NULL) goto done;
         if (!is_canonical_time(event_time) &&
             (event_time = own(&state, PyObject_CallOneArg(program.normalize_timestamp, event_time))) == NULL)
             goto done;
@@ -1061,7 +1074,13 @@ static PyObject *render_decoded(PyObject *program, PyObject *record, PyObject *s
     if (metadata == NULL && !PyErr_Occurred()) metadata = PyDict_GetItemWithError(record, S_metadata);
     if (PyErr_Occurred()) return NULL;
     if (body == NULL || metadata == NULL || !PyDict_CheckExact(body) || !PyDict_CheckExact(metadata)) Py_RETURN_NONE;
-    return render(program, metadata, body, Py_None, Py_None, send_time);
+    /* Held for the render, as the values in them are (present). */
+    Py_INCREF(body);
+    Py_INCREF(metadata);
+    PyObject *result = render(program, metadata, body, Py_None, Py_None, send_time);
+    Py_DECREF(body);
+    Py_DECREF(metadata);
+    return result;
 }
 
 static PyObject *render_record(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
