@@ -163,6 +163,13 @@ def test_bad_json_is_a_record_error() -> None:
         decode_record(b'{"attributes": ')
 
 
+@pytest.mark.parametrize("wrap", [bytes, bytearray, memoryview])
+def test_bad_json_in_any_bytes_like_is_a_record_error_showing_its_start(wrap: type) -> None:
+    with pytest.raises(RecordError) as caught:
+        load_record(wrap(b'{"attributes": '))
+    assert str(caught.value).startswith('record: "{\\"attributes\\": ": not valid JSON (')
+
+
 def test_canvas_message_passes_through_and_redacts_tokens() -> None:
     message = canvas_message({"attributes": METADATA, "body": BODY})
     assert list(message) == ["metadata", "body"]

@@ -100,12 +100,10 @@ class CaliperTransformer:
         sent = format_send_time(send_time)
         program = self._program
         if program is not None:
-            kind = type(record)
-            if kind is bytes:
+            if type(record) is bytes:
                 written = native.render_json(program, record, sent)
-            elif kind is CanvasEvent:
-                event: CanvasEvent = record  # type: ignore[assignment]
-                written = native.render_event(program, event.metadata, event.body, event.known_event_time, event.known_event_id, sent)
+            elif type(record) is CanvasEvent:
+                written = native.render_event(program, record.metadata, record.body, record.known_event_time, record.known_event_id, sent)
             else:
                 written = native.render_record(program, record, sent)
             if written is not None:

@@ -32,7 +32,7 @@ from liveevents.canvas.redaction import redact_url
 from liveevents.timestamps import normalize_timestamp
 
 try:
-    from liveevents.caliper import _native
+    from liveevents.caliper import _native  # type: ignore[attr-defined]  # a C extension, no stub
 except ImportError:  # built without a C compiler: the Python path does everything
     _native = None  # type: ignore[assignment]
 

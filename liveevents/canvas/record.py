@@ -208,7 +208,7 @@ def decode_record(data: bytes | str) -> CanvasEvent:
     return parse_record(load_record(data))
 
 
-def load_record(data: bytes | str) -> Any:
+def load_record(data: bytes | bytearray | memoryview | str) -> Any:
     """The JSON value of a record's bytes (``RecordError`` when they are not JSON)."""
     try:
         return orjson.loads(data)
@@ -250,8 +250,8 @@ def _unreadable(value: object, expected: str) -> str:
     return f"must be {expected}, not {_json_type(value)}"
 
 
-def _preview(data: bytes | str) -> str:
-    text = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray, memoryview)) else data
+def _preview(data: bytes | bytearray | memoryview | str) -> str:
+    text = bytes(data).decode("utf-8", "replace") if isinstance(data, (bytes, bytearray, memoryview)) else data
     return text if len(text) <= 80 else text[:77] + "..."
 
 
