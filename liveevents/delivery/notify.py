@@ -17,13 +17,14 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from liveevents.delivery.policy import Verdict
 from liveevents.delivery.senders.http import USER_AGENT
 from liveevents.delivery.subscription import Subscription
-from liveevents.delivery.urls import mask_url, mask_urls_in
+from liveevents.delivery.urls import link_local_problem, mask_url, mask_urls_in
 
 __all__ = ["notice", "send_notice"]
 
@@ -56,6 +57,10 @@ async def send_notice(
 
 
 async def _post(client: httpx.AsyncClient, url: str, document: dict[str, Any], timeout: float) -> bool:
+    refusal = _link_local(url)
+    if refusal is not None:  # stored before its host was recognised as link-local
+        log.warning("notification to %s not sent: %s", mask_url(url), refusal)
+        return False
     try:
         # Streamed and closed unread: only the status matters, and an answer can be any size.
         async with client.stream("POST", url, json=document, headers={"User-Agent": USER_AGENT}, timeout=timeout) as response:
@@ -67,3 +72,16 @@ async def _post(client: httpx.AsyncClient, url: str, document: dict[str, Any], t
     if not accepted:
         log.warning("notification to %s refused: HTTP %d", mask_url(url), status)
     return accepted
+
+
+def _link_local(url: str) -> str | None:
+    """The link-local rule when ``url``'s host, as written or as httpx reads it, is a link-local
+    address.  Host names are not resolved here (httpx resolves them itself)."""
+    for read in (lambda: urlsplit(url).hostname, lambda: httpx.URL(url).host):
+        try:
+            host = read()
+        except (ValueError, httpx.InvalidURL):  # httpx says so when posting
+            continue
+        if host and (problem := link_local_problem(host)) is not None:
+            return problem
+    return None

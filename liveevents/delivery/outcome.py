@@ -3,7 +3,8 @@
 ``Failed.error`` is a short, stable class name for counting and display:
 
 * ``timeout`` — no (complete) answer within the timeout;
-* ``connect`` — refused, unreachable, DNS or TLS failure;
+* ``connect`` — refused, unreachable, DNS or TLS failure, or a link-local destination (the
+  host is such an address, or resolves only to such addresses: nothing is connected to);
 * ``network`` — the connection broke mid-exchange;
 * ``http_<status>`` — the endpoint answered with a non-2xx status (3xx included: redirects are
   not followed, as Svix does, since a POST body must not wander to another host);

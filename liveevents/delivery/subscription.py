@@ -147,7 +147,7 @@ class Subscription(BaseModel):
     @field_validator("url")
     @classmethod
     def _deliverable_url(cls, value: str, info: ValidationInfo) -> str:
-        problem = destination_problem(value, allow_http=_allow_http(info))
+        problem = destination_problem(value, allow_http=_allow_http(info), link_local=not _stored(info))
         if problem is None and info.data.get("delivery_method") == "sqs" and not is_valid_queue_name(sqs_queue_name(value)):
             problem = "an SQS queue URL ends with the queue name (1-80 letters, digits, '-', '_', optionally '.fifo')"
         if problem is not None:
@@ -157,7 +157,7 @@ class Subscription(BaseModel):
     @field_validator("notification_url")
     @classmethod
     def _deliverable_notification_url(cls, value: str | None, info: ValidationInfo) -> str | None:
-        problem = None if value is None else destination_problem(value, allow_http=_allow_http(info))
+        problem = None if value is None else destination_problem(value, allow_http=_allow_http(info), link_local=not _stored(info))
         if problem is not None:
             raise _broken(problem)
         return value
@@ -223,8 +223,11 @@ class Subscription(BaseModel):
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> Subscription:
         """Rebuild a stored subscription.  It was validated when it was stored, so the
-        plain-HTTP rule (a setting that may have changed since) is not applied again."""
-        return cls.model_validate(dict(record), context={"allow_http": True})
+        plain-HTTP rule (a setting that may have changed since) is not applied again, nor the
+        link-local rule: a URL stored before its host was recognised as link-local (a legacy
+        spelling such as ``https://0xa9fea9fe/``) must still load, to be seen, fixed or deleted;
+        the senders refuse it at every send."""
+        return cls.model_validate(dict(record), context={"allow_http": True, "stored": True})
 
     def patched(self, changes: Mapping[str, Any], *, allow_http: bool) -> Subscription:
         """This subscription with ``changes`` applied (``None`` clears an optional field), re-validated.
@@ -309,6 +312,10 @@ def _shown(name: str, value: Any, *, known: bool) -> Any:
 
 def _allow_http(info: ValidationInfo) -> bool:
     return bool(info.context and info.context.get("allow_http"))
+
+
+def _stored(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("stored"))
 
 
 def _check_method_field(name: str, value: Any, data: Mapping[str, Any]) -> None:

@@ -2,21 +2,33 @@
 
 Deliveries carry student data, so destinations must be ``https://`` unless the host is this
 machine (loopback) or the operator allows plain HTTP (``LIVEEVENTS_ALLOW_HTTP=1``, passed
-in as ``allow_http``), and never a link-local address (cloud metadata services).  Host names
-are judged as written, never resolved: a DNS answer can change after validation.
+in as ``allow_http``), and never a link-local address (cloud metadata services).
+
+Host names are judged as written, never resolved here: a DNS answer can change after
+validation, so the webhook sender checks the addresses it actually connects to (see
+``senders/http.py``).  A numeric host is read as the C resolver reads it: besides the dotted
+quad, the legacy ``inet_aton`` forms (one to four parts, each decimal, octal ``0...`` or hex
+``0x...``: ``2852039166``, ``0xa9fea9fe``, ``0251.0376.0251.0376``, ``169.254.43518`` are all
+169.254.169.254), which :mod:`ipaddress` does not accept but ``getaddrinfo`` does.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+import socket
+import unicodedata
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 __all__ = [
+    "LINK_LOCAL_RULE",
     "MASK",
     "destination_problem",
+    "host_address",
+    "is_link_local_address",
     "is_loopback_host",
     "is_valid_queue_name",
+    "link_local_problem",
     "looks_secret",
     "mask_url",
     "mask_urls_in",
@@ -35,10 +47,49 @@ _URL_IN_TEXT = re.compile(r"https?://[^\s'\"<>]+", re.IGNORECASE)
 # What a URL cannot hold as it is (RFC 3986): clients differ in what they do with it (quote it,
 # cut the request line at it, refuse it), so it is refused when the subscription is made.
 _NOT_IN_URL = re.compile(r"[\x00-\x20\x7f]")
+# What inet_aton may read as an IPv4 address: 1-4 dot-separated numbers, decimal, octal or hex.
+# Matched first because some C libraries' inet_aton ignore whatever follows a space.
+_LEGACY_IPV4 = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}", re.IGNORECASE)
+# What IDNA reads as a label separator besides '.' (ideographic, fullwidth, halfwidth ideographic).
+_IDNA_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+LINK_LOCAL_RULE = "a link-local address (169.254.0.0/16, fe80::/10, where cloud metadata services answer) is not a destination"
+
+
+def host_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a URL's host names as written, or ``None`` for a name.
+
+    An IPv6 literal (with or without its brackets and zone), a dotted quad, or one of the
+    legacy forms ``inet_aton`` (and so ``getaddrinfo``) reads: ``2130706433`` and
+    ``0x7f.1`` are 127.0.0.1.  A trailing dot is ignored.
+    """
+    host = host.strip("[]").rstrip(".")
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if not _LEGACY_IPV4.fullmatch(host):
+        return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:  # out of range ('4294967296'), a bad octal digit ('08'), an empty '0x'
+        return None
+
+
+def is_link_local_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """169.254.0.0/16 and fe80::/10 (also IPv4-mapped, ``::ffff:169.254.169.254``)."""
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_link_local
 
 
 def is_loopback_host(host: str) -> bool:
-    """``localhost``, ``*.localhost`` (RFC 6761), 127.0.0.0/8 and ``::1``."""
+    """``localhost``, ``*.localhost`` (RFC 6761), 127.0.0.0/8 and ``::1``, written as usual.
+
+    A legacy numeric spelling (``2130706433``, ``0x7f000001``) is not loopback here: this
+    only lifts the https requirement, and plain HTTP is allowed only where it is certain the
+    bytes stay on this machine.  Whether such a spelling reaches 127.0.0.1 depends on the
+    resolver that reads it (aiohttp refuses the all-digit forms outright; a DNS library may
+    look it up as a name), and nobody needs it: ``127.0.0.1`` says the same.
+    """
     host = host.lower().rstrip(".")
     if host == "localhost" or host.endswith(".localhost"):
         return True
@@ -48,18 +99,44 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def _is_link_local(host: str) -> bool:
-    """169.254.0.0/16 and fe80::/10 (also IPv4-mapped): where cloud metadata services answer."""
+def link_local_problem(host: str) -> str | None:
+    """The rule, naming the address, when ``host`` is a link-local address however written;
+    ``None`` otherwise (a name, too: names are judged when the sender resolves them).
+
+    A host with non-ASCII characters is judged as HTTP clients read it too: IDNA maps
+    ``１６９.２５４.１６９.２５４`` (fullwidth digits) and ``169。254。169。254`` to 169.254.169.254.
+    """
+    for reading in _readings(host):
+        address = host_address(reading)
+        if address is not None and is_link_local_address(address):
+            try:
+                ipaddress.ip_address(host.strip("[]"))
+            except ValueError:  # a legacy or non-ASCII spelling, a trailing dot: say which address it means
+                return f"{host} is {address}: {LINK_LOCAL_RULE}"
+            return LINK_LOCAL_RULE
+    return None
+
+
+def _readings(host: str) -> list[str]:
+    """``host`` and, when it is not ASCII, what IDNA (2003: ``str.encode('idna')``; UTS 46, as
+    yarl and so aiohttp encode it, is NFKC with case folding) makes of it."""
+    if host.isascii():
+        return [host]
+    readings = [host, unicodedata.normalize("NFKC", host).casefold().translate(_IDNA_DOTS)]
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    mapped = getattr(address, "ipv4_mapped", None)
-    return (mapped or address).is_link_local
+        readings.append(host.encode("idna").decode("ascii"))
+    except UnicodeError:
+        pass
+    return readings
 
 
-def destination_problem(url: str, *, allow_http: bool) -> str | None:
-    """Why ``url`` cannot be delivered to (a rule, for an error message), or ``None``."""
+def destination_problem(url: str, *, allow_http: bool, link_local: bool = True) -> str | None:
+    """Why ``url`` cannot be delivered to (a rule, for an error message), or ``None``.
+
+    ``link_local=False`` leaves the link-local rule out: for loading a stored subscription,
+    which must load (to be seen, fixed or deleted) even when it was stored before its host was
+    recognised as link-local; the sender refuses it at every send.
+    """
     if _NOT_IN_URL.search(url):
         return "a URL holds no spaces or control characters (percent-encode them, e.g. %20)"
     try:
@@ -71,9 +148,10 @@ def destination_problem(url: str, *, allow_http: bool) -> str | None:
         return "an absolute https:// URL such as 'https://lrs.example.edu/events'"
     if not parts.hostname:
         return "the URL needs a host"
-    if _is_link_local(parts.hostname):
-        # A subscription must not turn the service into a reader of the cloud instance's metadata.
-        return "a link-local address (169.254.0.0/16, fe80::/10, where cloud metadata services answer) is not a destination"
+    # A subscription must not turn the service into a reader of the cloud instance's metadata.
+    refusal = link_local_problem(parts.hostname) if link_local else None
+    if refusal is not None:
+        return refusal
     if parts.fragment:
         return "a destination URL has no #fragment"
     if parts.scheme == "http" and not allow_http and not is_loopback_host(parts.hostname):

@@ -10,25 +10,47 @@ busy pool do not time out for waiting.
 Headers besides the body's ``Content-Type``: ``webhook-id`` (the event id, stable across
 retries) and ``webhook-timestamp`` (the attempt, Unix seconds) as Standard Webhooks names
 them, invisible to Instructure-era consumers; ``Authorization: Bearer`` for Caliper endpoints.
+
+Link-local addresses (cloud metadata services) are never connected to.  The URL's rules
+(:func:`~liveevents.delivery.urls.destination_problem`) are applied at every send, which
+covers a host written as an address; a host name is resolved by :class:`NoLinkLocalResolver`,
+which drops link-local answers, so the check applies to the addresses actually connected to
+(a DNS answer that changes after the subscription was made included).  aiohttp resolves
+nothing for an IPv6 literal or a dotted quad, and refuses the all-digit legacy IPv4
+spellings (``2852039166``, ``169.254.43518``) itself; the other legacy spellings
+(``0xa9fea9fe``) reach the resolver as names, where ``getaddrinfo`` reads them as addresses.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
+import socket
 import time
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
 
 from liveevents import __version__
 from liveevents.delivery.outcome import Delivered, Failed, Outcome
 from liveevents.delivery.payload import Payload
 from liveevents.delivery.subscription import Subscription
-from liveevents.delivery.urls import MASK, destination_problem, mask_urls_in, url_secrets
+from liveevents.delivery.urls import (
+    LINK_LOCAL_RULE,
+    MASK,
+    destination_problem,
+    is_link_local_address,
+    link_local_problem,
+    mask_urls_in,
+    url_secrets,
+)
 
-__all__ = ["USER_AGENT", "HttpSender"]
+__all__ = ["USER_AGENT", "HttpSender", "LinkLocalRefused", "NoLinkLocalResolver"]
 
 USER_AGENT = f"liveevents/{__version__} (Canvas live events)"
 _SNIPPET = 200  # characters of an error answer kept for the operator
@@ -46,15 +68,15 @@ class HttpSender:
         self._user_agent = user_agent
         self._max_connections = max_connections
         self._allow_http = allow_http
-        self._refusals: dict[str, str | None] = {}  # URL -> why it may not be sent to
-        self._pools: dict[str, tuple[aiohttp.ClientSession, asyncio.Semaphore]] = {}
+        self._refusals: dict[str, tuple[str, str] | None] = {}  # URL -> (error, why) it may not be sent to
+        self._pools: dict[str, tuple[aiohttp.ClientSession, asyncio.Semaphore, AbstractResolver]] = {}
 
     async def send(self, subscription: Subscription, payload: Payload) -> Outcome:
         """One attempt: POST ``payload`` to the subscription's URL."""
         refusal = self._refusal(subscription.url)
         if refusal is not None:
             # Retryable: the events wait (pause, retries) until the URL or the setting is fixed.
-            return Failed("http_not_allowed", refusal)
+            return Failed(*refusal)
         headers = {
             "Content-Type": payload.content_type,
             "User-Agent": self._user_agent,
@@ -62,7 +84,7 @@ class HttpSender:
         }
         if subscription.bearer_token is not None:
             headers["Authorization"] = "Bearer " + subscription.bearer_token.get_secret_value()
-        client, slots = self._pool(subscription.id)
+        client, slots, _ = self._pool(subscription.id)
         async with slots:
             return await self._post(client, subscription, payload.body, headers)
 
@@ -100,27 +122,94 @@ class HttpSender:
         """Close the pool of a deleted or deactivated subscription."""
         pool = self._pools.pop(subscription_id, None)
         if pool is not None:
-            await pool[0].close()
+            await _close(pool)
 
     async def aclose(self) -> None:
         pools, self._pools = self._pools, {}
-        await asyncio.gather(*(session.close() for session, _ in pools.values()))
+        await asyncio.gather(*(_close(pool) for pool in pools.values()))
 
-    def _refusal(self, url: str) -> str | None:
+    def _refusal(self, url: str) -> tuple[str, str] | None:
+        """The failure of a URL that must not be sent to: one stored while plain HTTP was allowed
+        (the setting may be off now), or stored before its host was recognised as a link-local
+        address (a legacy spelling such as ``0xa9fea9fe``)."""
         if url not in self._refusals:
-            self._refusals[url] = None if url.startswith("https:") else destination_problem(url, allow_http=self._allow_http)
+            link_local = _link_local(url)
+            problem = destination_problem(url, allow_http=self._allow_http)
+            self._refusals[url] = ("connect", link_local) if link_local else None if problem is None else ("http_not_allowed", problem)
         return self._refusals[url]
 
-    def _pool(self, subscription_id: str) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
+    def _pool(self, subscription_id: str) -> tuple[aiohttp.ClientSession, asyncio.Semaphore, AbstractResolver]:
         pool = self._pools.get(subscription_id)
         if pool is None:
+            resolver = NoLinkLocalResolver()
             session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._max_connections),
+                connector=aiohttp.TCPConnector(limit=self._max_connections, resolver=resolver),
                 timeout=aiohttp.ClientTimeout(total=None),  # the deadline is ours (see _post)
                 auto_decompress=False,
             )
-            pool = self._pools[subscription_id] = (session, asyncio.Semaphore(self._max_connections))
+            pool = self._pools[subscription_id] = (session, asyncio.Semaphore(self._max_connections), resolver)
         return pool
+
+
+def _link_local(url: str) -> str | None:
+    """The link-local rule when ``url``'s host is a link-local address, as written or as aiohttp
+    reads it (yarl's ``raw_host``: what it connects to without resolving, when an address)."""
+    for read in (lambda: urlsplit(url).hostname, lambda: URL(url).raw_host):
+        try:
+            host = read()
+        except ValueError:  # not a URL: destination_problem or aiohttp says so
+            continue
+        if host and (problem := link_local_problem(host)) is not None:
+            return problem
+    return None
+
+
+class LinkLocalRefused(OSError):
+    """A host name that resolves to link-local addresses only (the message says which)."""
+
+
+class NoLinkLocalResolver(AbstractResolver):
+    """aiohttp's default resolver without the link-local answers (169.254.0.0/16, fe80::/10,
+    IPv4-mapped ones too); :class:`LinkLocalRefused` when nothing else is left.
+
+    aiohttp connects to what this returns, so a name is judged by the addresses connected to,
+    whatever it resolved to when the subscription was made (no DNS rebinding).
+    """
+
+    def __init__(self, inner: AbstractResolver | None = None) -> None:
+        self._inner = inner if inner is not None else aiohttp.DefaultResolver()
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        return without_link_local(host, await self._inner.resolve(host, port, family))
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+def without_link_local(host: str, results: list[ResolveResult]) -> list[ResolveResult]:
+    """``results`` without link-local addresses; :class:`LinkLocalRefused` naming ``host``, the
+    addresses and the rule when there were some and none is left."""
+    kept = [result for result in results if not _is_link_local(result["host"])]
+    if results and not kept:
+        addresses = ", ".join(dict.fromkeys(result["host"] for result in results))
+        raise LinkLocalRefused(f"{host} resolves only to link-local addresses ({addresses}): {LINK_LOCAL_RULE}")
+    return kept
+
+
+def _is_link_local(address: str) -> bool:
+    try:
+        return is_link_local_address(ipaddress.ip_address(address))
+    except ValueError:  # not an address (aiohttp connects to it as a numeric host: it would fail)
+        return False
+
+
+async def _close(pool: tuple[aiohttp.ClientSession, asyncio.Semaphore, AbstractResolver]) -> None:
+    # The connector closes only a resolver it made itself.
+    session, _, resolver = pool
+    try:
+        await session.close()
+    finally:
+        await resolver.close()
 
 
 async def _read_prefix(response: aiohttp.ClientResponse) -> bytes:
@@ -181,6 +270,8 @@ def _describe(error: BaseException, subscription: Subscription) -> str:
     text = str(error) or type(error).__name__
     cause: BaseException | None = error
     while cause is not None:
+        if isinstance(cause, LinkLocalRefused):  # whole: the host, its addresses and the rule
+            return _without_secrets(str(cause), subscription)
         if isinstance(cause, OSError) and cause.errno:
             # asyncio words a refusal "Connect call failed (...)"; the errno's name is clearer.
             reason = os.strerror(cause.errno) if cause.errno > 0 else cause.strerror or text
