@@ -91,9 +91,8 @@ def test_a_link_local_address_however_written_is_refused_naming_the_address(url:
 @pytest.mark.parametrize(
     "url",
     [
-        "https://0xa9ffa9fe/",  # 169.255.169.254
-        "https://2852104702/",  # 169.255.169.254
-        "https://0x7f000001/",  # 127.0.0.1 over https
+        "https://169.255.169.254/",  # next to link-local
+        "https://127.0.0.1/",  # loopback over https
         "https://4294967296/",  # beyond 32 bits: no address, a name (the resolver judges it)
         "https://169.254.169.254.nip.io/",  # a name (the resolver judges it)
         "https://b\u00fccher.example/",
@@ -117,8 +116,21 @@ def test_legacy_spellings_of_loopback_do_not_lift_the_https_rule() -> None:
     all-digit spellings and another resolver might look them up as names; 127.0.0.1 says it."""
     for host in ("2130706433", "0x7f000001", "0177.0.0.1", "127.1"):
         assert not is_loopback_host(host), host
-        assert destination_problem(f"http://{host}:8080/hook", allow_http=False) == HTTPS_RULE
+        assert destination_problem(f"http://{host}:8080/hook", allow_http=False, link_local=False) == HTTPS_RULE
     assert is_loopback_host("127.0.0.1") and destination_problem("http://127.0.0.1:8080/hook", allow_http=False) is None
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [("2130706433", "127.0.0.1"), ("0x7f000001", "127.0.0.1"), ("0177.0.0.1", "127.0.0.1"), ("127.1", "127.0.0.1"), ("167772161", "10.0.0.1"), ("0xc0.0xa8.1.2", "192.168.1.2")],
+)
+def test_a_new_destination_with_a_legacy_numeric_host_is_refused_saying_how_to_write_it(host: str, address: str) -> None:
+    """Clients read these differently (aiohttp refuses the all-digit ones at send): refused when
+    the subscription is made, with the usual spelling, rather than failing at every send."""
+    expected = f"{host} is {address}: write an IPv4 address as four decimal numbers, such as {address}"
+    for scheme in ("https", "http"):
+        assert destination_problem(f"{scheme}://{host}:8443/hook", allow_http=True) == expected
+    assert destination_problem(f"https://{address}:8443/hook", allow_http=False) is None
 
 
 def test_a_new_subscription_is_refused_naming_field_value_and_rule() -> None:

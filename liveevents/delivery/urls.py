@@ -117,6 +117,20 @@ def link_local_problem(host: str) -> str | None:
     return None
 
 
+def _legacy_address_problem(host: str) -> str | None:
+    """A numeric host not written as usual (``2130706433``, ``0x7f.1``): HTTP clients differ on
+    it (aiohttp refuses the all-digit forms at send, a resolver may read them as a name), so
+    it is refused when the subscription is made, saying how to write it."""
+    address = host_address(host)
+    if address is None or address.version != 4:
+        return None
+    try:
+        ipaddress.ip_address(host.rstrip("."))
+    except ValueError:
+        return f"{host} is {address}: write an IPv4 address as four decimal numbers, such as {address}"
+    return None
+
+
 def _readings(host: str) -> list[str]:
     """``host`` and, when it is not ASCII, what IDNA (2003: ``str.encode('idna')``; UTS 46, as
     yarl and so aiohttp encode it, is NFKC with case folding) makes of it."""
@@ -149,7 +163,7 @@ def destination_problem(url: str, *, allow_http: bool, link_local: bool = True) 
     if not parts.hostname:
         return "the URL needs a host"
     # A subscription must not turn the service into a reader of the cloud instance's metadata.
-    refusal = link_local_problem(parts.hostname) if link_local else None
+    refusal = (link_local_problem(parts.hostname) or _legacy_address_problem(parts.hostname)) if link_local else None
     if refusal is not None:
         return refusal
     if parts.fragment:
