@@ -116,7 +116,7 @@ def test_legacy_spellings_of_loopback_do_not_lift_the_https_rule() -> None:
     all-digit spellings and another resolver might look them up as names; 127.0.0.1 says it."""
     for host in ("2130706433", "0x7f000001", "0177.0.0.1", "127.1"):
         assert not is_loopback_host(host), host
-        assert destination_problem(f"http://{host}:8080/hook", allow_http=False, link_local=False) == HTTPS_RULE
+        assert destination_problem(f"http://{host}:8080/hook", allow_http=False, stored=True) == HTTPS_RULE
     assert is_loopback_host("127.0.0.1") and destination_problem("http://127.0.0.1:8080/hook", allow_http=False) is None
 
 

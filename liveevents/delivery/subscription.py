@@ -147,7 +147,7 @@ class Subscription(BaseModel):
     @field_validator("url")
     @classmethod
     def _deliverable_url(cls, value: str, info: ValidationInfo) -> str:
-        problem = destination_problem(value, allow_http=_allow_http(info), link_local=not _stored(info))
+        problem = destination_problem(value, allow_http=_allow_http(info), stored=_stored(info))
         if problem is None and info.data.get("delivery_method") == "sqs" and not is_valid_queue_name(sqs_queue_name(value)):
             problem = "an SQS queue URL ends with the queue name (1-80 letters, digits, '-', '_', optionally '.fifo')"
         if problem is not None:
@@ -157,7 +157,7 @@ class Subscription(BaseModel):
     @field_validator("notification_url")
     @classmethod
     def _deliverable_notification_url(cls, value: str | None, info: ValidationInfo) -> str | None:
-        problem = None if value is None else destination_problem(value, allow_http=_allow_http(info), link_local=not _stored(info))
+        problem = None if value is None else destination_problem(value, allow_http=_allow_http(info), stored=_stored(info))
         if problem is not None:
             raise _broken(problem)
         return value

@@ -144,12 +144,12 @@ def _readings(host: str) -> list[str]:
     return readings
 
 
-def destination_problem(url: str, *, allow_http: bool, link_local: bool = True) -> str | None:
+def destination_problem(url: str, *, allow_http: bool, stored: bool = False) -> str | None:
     """Why ``url`` cannot be delivered to (a rule, for an error message), or ``None``.
 
-    ``link_local=False`` leaves the link-local rule out: for loading a stored subscription,
-    which must load (to be seen, fixed or deleted) even when it was stored before its host was
-    recognised as link-local; the sender refuses it at every send.
+    ``stored=True`` judges a stored subscription's URL, which must load (to be seen, fixed or
+    deleted) even when it was stored before its host was recognised as link-local or as a legacy
+    spelling: those two rules are left out (the sender refuses a link-local host at every send).
     """
     if _NOT_IN_URL.search(url):
         return "a URL holds no spaces or control characters (percent-encode them, e.g. %20)"
@@ -163,7 +163,7 @@ def destination_problem(url: str, *, allow_http: bool, link_local: bool = True) 
     if not parts.hostname:
         return "the URL needs a host"
     # A subscription must not turn the service into a reader of the cloud instance's metadata.
-    refusal = (link_local_problem(parts.hostname) or _legacy_address_problem(parts.hostname)) if link_local else None
+    refusal = (link_local_problem(parts.hostname) or _legacy_address_problem(parts.hostname)) if not stored else None
     if refusal is not None:
         return refusal
     if parts.fragment:
