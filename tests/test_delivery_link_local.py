@@ -4,14 +4,16 @@ The C resolver reads legacy IPv4 spellings that :mod:`ipaddress` refuses (``2852
 ``0xa9fea9fe``, ``0251.0376.0251.0376``, ``169.254.43518`` are all 169.254.169.254), and HTTP
 clients IDNA-map non-ASCII hosts (fullwidth digits, ideographic full stops) to ASCII: all are
 refused when a subscription is made, at every send (a subscription stored before), and a host
-name is judged by the addresses it resolves to when the connection is made.  Real aiohttp,
-real getaddrinfo, real loopback servers; no DNS needed (getaddrinfo reads numeric hosts itself).
+name is judged by the addresses it resolves to when the connection is made (webhooks and Caliper
+with aiohttp, notices with httpx).  Real aiohttp and httpx, real getaddrinfo, real loopback
+servers; no DNS needed (getaddrinfo reads numeric hosts itself).
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import logging
 import time
 from datetime import datetime, timezone
@@ -23,7 +25,7 @@ import httpx
 import pytest
 from aiohttp.abc import ResolveResult
 
-from liveevents.delivery.notify import send_notice
+from liveevents.delivery.notify import _send, notice_client, send_notice
 from liveevents.delivery.outcome import Delivered, Failed
 from liveevents.delivery.policy import Verdict
 from liveevents.delivery.payload import Payload
@@ -33,6 +35,7 @@ from liveevents.delivery.subscription import Subscription, SubscriptionError, pa
 from liveevents.delivery.urls import destination_problem, host_address, is_loopback_host
 from tests.receivers.events import logged_in
 from tests.receivers.server import LoopbackServer, Reply
+from tests.receivers.tls import self_signed
 from tests.test_delivery_worker import service
 
 RULE = "a link-local address (169.254.0.0/16, fe80::/10, where cloud metadata services answer) is not a destination"
@@ -260,8 +263,8 @@ def test_a_name_still_delivers_through_the_resolver() -> None:
 
 
 def test_a_notice_is_not_posted_to_a_stored_link_local_notification_url(caplog: pytest.LogCaptureFixture) -> None:
-    """Notices go out with httpx, which resolves names itself: a host written as a link-local
-    address, however spelt, is refused before posting; the others still get the notice."""
+    """A host written as a link-local address, however spelt, is refused before posting, whatever
+    the client (the connect-time check is below); the others still get the notice."""
     with LoopbackServer({"/notices": lambda request: Reply(200)}) as server:
         subscription = Subscription.from_record(
             {"id": "sub-1", "name": "w", "delivery_method": "https", "url": "https://hooks.uni-example.org/x",
@@ -277,6 +280,85 @@ def test_a_notice_is_not_posted_to_a_stored_link_local_notification_url(caplog: 
         with caplog.at_level(logging.WARNING, logger="liveevents.delivery"):
             assert asyncio.run(run()) == [server.url("/notices")]
     assert "notification to https://0xa9fea9fe/notices not sent: 0xa9fea9fe is 169.254.169.254: " + RULE in caplog.messages
+
+
+def test_httpx_takes_a_hex_host_for_a_name_and_the_notice_client_refuses_its_link_local_answer() -> None:
+    """httpx hands '0xa9fea9fe' to the network backend as a name; getaddrinfo reads it as
+    169.254.169.254, which the notice client drops: the post fails before any connection.
+    (A plain httpx client connects to it: the metadata address is dialled, and over https only
+    certificate verification stops the request.)"""
+    assert httpx.URL("https://0xa9fea9fe/notices").host == "0xa9fea9fe"
+
+    async def run() -> tuple[httpx.ConnectError, float]:
+        started = time.perf_counter()
+        async with notice_client() as client:
+            with pytest.raises(httpx.ConnectError) as raised:
+                # https: should the check ever let it through, TLS verification stops the request.
+                await client.post("https://0xa9fea9fe/notices", json={"type": "subscription.failing"}, timeout=5.0)
+        return raised.value, time.perf_counter() - started
+
+    error, took = asyncio.run(run())
+    assert str(error) == "0xa9fea9fe resolves only to link-local addresses (169.254.169.254): " + RULE
+    assert took < 1.0
+
+
+def test_a_notice_to_a_name_resolving_only_to_link_local_addresses_is_logged_with_the_reason(caplog: pytest.LogCaptureFixture) -> None:
+    """The connect-time layer through notify's failure handling (send_notice refuses this URL as
+    written before posting, see above): the reason logged is the connection's, whole."""
+
+    async def run() -> bool:
+        async with notice_client() as client:
+            return await _send(client, "https://0xa9fea9fe/notices?token=s3cret", {"type": "subscription.failing"}, 5.0)
+
+    with caplog.at_level(logging.WARNING, logger="liveevents.delivery"):
+        assert asyncio.run(run()) is False
+    assert caplog.messages == [
+        "notification to https://0xa9fea9fe/notices?token=**** failed: 0xa9fea9fe resolves only to link-local addresses (169.254.169.254): " + RULE
+    ]
+
+
+def test_a_notice_to_localhost_is_still_delivered() -> None:
+    """'localhost' is resolved by the notice client (loopback is kept) and the notice posted."""
+    with LoopbackServer({"/notices": lambda request: Reply(200)}) as server:
+        url = f"http://localhost:{server.port}/notices"
+        subscription = parse_subscription(
+            {"name": "w", "delivery_method": "https", "url": "https://hooks.uni-example.org/x", "event_types": ["logged_in"], "notification_url": url}
+        )
+
+        async def run() -> list[str]:
+            async with notice_client() as client:
+                verdict = Verdict("deactivate", "no successful delivery for 5 d")
+                return await send_notice(subscription, verdict, at=datetime(2025, 3, 1, 8, tzinfo=timezone.utc), client=client)
+
+        assert asyncio.run(run()) == [url]
+        [received] = server.received("/notices")
+        notice = json.loads(received.body)
+        assert (notice["type"], notice["reason"]) == ("subscription.deactivated", "no successful delivery for 5 d")
+
+
+def test_the_notice_client_verifies_the_certificate_against_the_host_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """It connects to the address 'localhost' resolves to, but TLS still checks the name: a
+    certificate for 'localhost' only is accepted at https://localhost and refused at
+    https://127.0.0.1 (so verification is on, and made against the name, not the address)."""
+    certificate, server_context = self_signed(tmp_path, "name-only", hosts=["localhost"])
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate))  # what httpx's default verification trusts
+    with LoopbackServer({"/notices": lambda request: Reply(200)}, tls=server_context) as server:
+        by_name, by_address = f"https://localhost:{server.port}/notices", f"https://127.0.0.1:{server.port}/notices"
+
+        async def run() -> list[str]:
+            async with notice_client() as client:
+                subscription = stored("https://hooks.uni-example.org/x")
+                verdict = Verdict("warn", "20 failures in a row")
+                at = datetime(2025, 3, 1, 8, tzinfo=timezone.utc)
+                return await send_notice(subscription, verdict, at=at, client=client, extra_urls=[by_name, by_address])
+
+        with caplog.at_level(logging.WARNING, logger="liveevents.delivery"):
+            assert asyncio.run(run()) == [by_name]
+        assert len(server.received("/notices")) == 1
+    [failure] = [message for message in caplog.messages if message.startswith(f"notification to {by_address}")]
+    assert "certificate verify failed" in failure and "127.0.0.1" in failure
 
 
 # -- through the service: the reason is the delivery's --------------------------------------------

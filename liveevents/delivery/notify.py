@@ -8,6 +8,9 @@ JSON notice there — the analogue of Svix's ``endpoint.disabled`` operational w
      "reason": "...", "subscription": <the public view: no secrets>}
 
 A notice that cannot be delivered is logged, never raised: it must not stop the deactivation.
+Notices are never posted to a link-local address (cloud metadata services): a host written as
+one is refused before posting, and :func:`notice_client` judges a host name by the addresses it
+resolves to when connecting (see :mod:`liveevents.delivery.resolving`).
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from liveevents.delivery.policy import Verdict
+from liveevents.delivery.resolving import NoLinkLocalTransport
 from liveevents.delivery.senders.http import USER_AGENT
 from liveevents.delivery.subscription import Subscription
 from liveevents.delivery.urls import link_local_problem, mask_url, mask_urls_in
 
-__all__ = ["notice", "send_notice"]
+__all__ = ["notice", "notice_client", "send_notice"]
 
 log = logging.getLogger("liveevents.delivery")
 
@@ -36,6 +40,14 @@ _TYPES = {"deactivate": "subscription.deactivated", "warn": "subscription.failin
 def notice(subscription: Subscription, verdict: Verdict, *, at: datetime) -> dict[str, Any]:
     """The notice for a ``warn`` or ``deactivate`` verdict."""
     return {"type": _TYPES[verdict.action], "at": at.isoformat(), "reason": verdict.reason, "subscription": subscription.public()}
+
+
+def notice_client() -> httpx.AsyncClient:
+    """The client to post notices with: it never connects to a link-local address, and a host
+    name that resolves only to such addresses fails ``connect``, naming the host, the addresses
+    and the rule (what :func:`send_notice` logs).  Like the webhook sender, it ignores
+    ``HTTP(S)_PROXY``."""
+    return httpx.AsyncClient(transport=NoLinkLocalTransport())
 
 
 async def send_notice(
@@ -48,7 +60,8 @@ async def send_notice(
     timeout: float = 15.0,
 ) -> list[str]:
     """Log the notice and POST it to the subscription's and the ``extra_urls`` notification
-    URLs.  Returns the (masked) URLs that accepted it with a 2xx."""
+    URLs with ``client`` (:func:`notice_client`).  Returns the (masked) URLs that accepted it
+    with a 2xx."""
     document = notice(subscription, verdict, at=at)
     log.warning("%s: subscription %s (%s): %s", document["type"], subscription.id, subscription.name, verdict.reason)
     urls = [url for url in (subscription.notification_url, *extra_urls) if url]
@@ -61,6 +74,12 @@ async def _post(client: httpx.AsyncClient, url: str, document: dict[str, Any], t
     if refusal is not None:  # stored before its host was recognised as link-local
         log.warning("notification to %s not sent: %s", mask_url(url), refusal)
         return False
+    return await _send(client, url, document, timeout)
+
+
+async def _send(client: httpx.AsyncClient, url: str, document: dict[str, Any], timeout: float) -> bool:
+    """POST ``document`` to ``url``: whether it was accepted.  A failure is logged with its
+    reason (a host resolving only to link-local addresses: host, addresses and rule)."""
     try:
         # Streamed and closed unread: only the status matters, and an answer can be any size.
         async with client.stream("POST", url, json=document, headers={"User-Agent": USER_AGENT}, timeout=timeout) as response:
@@ -76,7 +95,7 @@ async def _post(client: httpx.AsyncClient, url: str, document: dict[str, Any], t
 
 def _link_local(url: str) -> str | None:
     """The link-local rule when ``url``'s host, as written or as httpx reads it, is a link-local
-    address.  Host names are not resolved here (httpx resolves them itself)."""
+    address.  Host names are judged when connecting (:func:`notice_client`)."""
     for read in (lambda: urlsplit(url).hostname, lambda: httpx.URL(url).host):
         try:
             host = read()

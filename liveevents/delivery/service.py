@@ -33,7 +33,7 @@ from liveevents.delivery.keys import KeyStore
 from liveevents.delivery.ledger import Ledger
 from liveevents.delivery.management import Subscriptions
 from liveevents.delivery.metrics import DeliveryMetrics
-from liveevents.delivery.notify import send_notice
+from liveevents.delivery.notify import notice_client, send_notice
 from liveevents.delivery.payload import PayloadEncoder
 from liveevents.delivery.policy import DeactivationRule, DeliveryProfile, RetrySchedule, Verdict
 from liveevents.delivery.senders import Dispatcher, HttpSender, SqsSender
@@ -137,7 +137,7 @@ class DeliveryService:
             sqs=SqsSender(timeout=settings.delivery_timeout_seconds),
         )
         ledger = Ledger(self.state, self.node, interval=COMMIT_INTERVAL, on_lost=self._lost)
-        self._notices = httpx.AsyncClient()
+        self._notices = notice_client()
         self._context = WorkerContext(
             store=self.store,
             state=self.state,

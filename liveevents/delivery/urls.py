@@ -5,11 +5,12 @@ machine (loopback) or the operator allows plain HTTP (``LIVEEVENTS_ALLOW_HTTP=1`
 in as ``allow_http``), and never a link-local address (cloud metadata services).
 
 Host names are judged as written, never resolved here: a DNS answer can change after
-validation, so the webhook sender checks the addresses it actually connects to (see
-``senders/http.py``).  A numeric host is read as the C resolver reads it: besides the dotted
-quad, the legacy ``inet_aton`` forms (one to four parts, each decimal, octal ``0...`` or hex
-``0x...``: ``2852039166``, ``0xa9fea9fe``, ``0251.0376.0251.0376``, ``169.254.43518`` are all
-169.254.169.254), which :mod:`ipaddress` does not accept but ``getaddrinfo`` does.
+validation, so the webhook sender and the notices' client check the addresses they actually
+connect to (see ``resolving.py``).  A numeric host is read as the C resolver reads it: besides
+the dotted quad, the legacy ``inet_aton`` forms (one to four parts, each decimal, octal
+``0...`` or hex ``0x...``: ``2852039166``, ``0xa9fea9fe``, ``0251.0376.0251.0376``,
+``169.254.43518`` are all 169.254.169.254), which :mod:`ipaddress` does not accept but
+``getaddrinfo`` does.
 """
 
 from __future__ import annotations

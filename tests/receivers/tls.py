@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -13,9 +14,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-def self_signed(directory: Path, name: str = "loopback") -> tuple[Path, ssl.SSLContext]:
+def self_signed(directory: Path, name: str = "loopback", hosts: Sequence[str] = ("127.0.0.1", "localhost")) -> tuple[Path, ssl.SSLContext]:
     """Write ``<name>.pem`` (the certificate: what a client trusts) and return it with a
-    server-side TLS context presenting it, valid for 127.0.0.1 and localhost."""
+    server-side TLS context presenting it, valid for ``hosts`` (addresses and names)."""
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name} test endpoint")])
     now = datetime.now(timezone.utc)
@@ -27,7 +28,7 @@ def self_signed(directory: Path, name: str = "loopback") -> tuple[Path, ssl.SSLC
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(minutes=5))
         .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.SubjectAlternativeName([_alternative_name(host) for host in hosts]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
@@ -38,3 +39,10 @@ def self_signed(directory: Path, name: str = "loopback") -> tuple[Path, ssl.SSLC
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certificate_path, key_path)
     return certificate_path, context
+
+
+def _alternative_name(host: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        return x509.DNSName(host)

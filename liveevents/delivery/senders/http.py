@@ -24,7 +24,6 @@ spellings (``2852039166``, ``169.254.43518``) itself; the other legacy spellings
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import os
 import socket
 import time
@@ -39,12 +38,11 @@ from yarl import URL
 from liveevents import __version__
 from liveevents.delivery.outcome import Delivered, Failed, Outcome
 from liveevents.delivery.payload import Payload
+from liveevents.delivery.resolving import LinkLocalRefused, drop_link_local
 from liveevents.delivery.subscription import Subscription
 from liveevents.delivery.urls import (
-    LINK_LOCAL_RULE,
     MASK,
     destination_problem,
-    is_link_local_address,
     link_local_problem,
     mask_urls_in,
     url_secrets,
@@ -164,10 +162,6 @@ def _link_local(url: str) -> str | None:
     return None
 
 
-class LinkLocalRefused(OSError):
-    """A host name that resolves to link-local addresses only (the message says which)."""
-
-
 class NoLinkLocalResolver(AbstractResolver):
     """aiohttp's default resolver without the link-local answers (169.254.0.0/16, fe80::/10,
     IPv4-mapped ones too); :class:`LinkLocalRefused` when nothing else is left.
@@ -189,18 +183,7 @@ class NoLinkLocalResolver(AbstractResolver):
 def without_link_local(host: str, results: list[ResolveResult]) -> list[ResolveResult]:
     """``results`` without link-local addresses; :class:`LinkLocalRefused` naming ``host``, the
     addresses and the rule when there were some and none is left."""
-    kept = [result for result in results if not _is_link_local(result["host"])]
-    if results and not kept:
-        addresses = ", ".join(dict.fromkeys(result["host"] for result in results))
-        raise LinkLocalRefused(f"{host} resolves only to link-local addresses ({addresses}): {LINK_LOCAL_RULE}")
-    return kept
-
-
-def _is_link_local(address: str) -> bool:
-    try:
-        return is_link_local_address(ipaddress.ip_address(address))
-    except ValueError:  # not an address (aiohttp connects to it as a numeric host: it would fail)
-        return False
+    return drop_link_local(host, results, lambda result: result["host"])
 
 
 async def _close(pool: tuple[aiohttp.ClientSession, asyncio.Semaphore, AbstractResolver]) -> None:
