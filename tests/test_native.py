@@ -52,9 +52,9 @@ from liveevents.caliper.registry import MAPPINGS
 from liveevents.caliper.roles import SUGGESTED_ROLE_MAP
 from liveevents.canvas.catalog import CANVAS_EVENT_TYPES
 from liveevents.canvas.record import CanvasEvent, load_record, parse_record
+from tests.test_caliper_cases import load_cases
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).parent / "fixtures" / "transform"
 REQUIRE_NATIVE = os.environ.get("LIVEEVENTS_REQUIRE_NATIVE") == "1"
 NOT_BUILT = (
     "the compiled envelope writer (liveevents/caliper/_native.c) is not available: not built (no C compiler at "
@@ -247,23 +247,9 @@ def forms(record: object, rng: random.Random | None = None, *, all_forms: bool =
 # ---------------------------------------------------------------- fixture records
 
 
-def _with_bases(node: Any, bases: dict[str, dict[str, Any]]) -> Any:
-    if isinstance(node, dict):
-        resolved = {key: _with_bases(value, bases) for key, value in node.items() if key != "$base"}
-        return {**bases[node["$base"]], **resolved} if "$base" in node else resolved
-    if isinstance(node, list):
-        return [_with_bases(item, bases) for item in node]
-    return node
-
-
 def fixture_records() -> list[tuple[str, dict[str, Any]]]:
-    """``(case id, input record)`` of every case in fixtures/transform (as test_caliper_cases loads them)."""
-    bases = json.loads((FIXTURES / "fragments.json").read_text())["bases"]
-    records = []
-    for path in sorted((FIXTURES / "cases").glob("*.json")):
-        for number, case in enumerate(json.loads(path.read_text()), 1):
-            records.append((f"{path.stem}-{number}", _with_bases(case["input"], bases)))
-    return records
+    """``(case id, input record)`` of every case in fixtures/transform."""
+    return [(case.id, case.values[0]["input"]) for case in load_cases()]
 
 
 FIXTURE_RECORDS = fixture_records()
@@ -1241,6 +1227,18 @@ def test_invalid_json(raw: bytes | str) -> None:
 # ---------------------------------------------------------------- caches
 
 
+def _check_both_paths_in_turn(transformer: CaliperTransformer, python: CaliperTransformer, record: Any, first: str, where: str) -> None:
+    """``transformer``'s two paths, ``first`` first, then the other, twice over, all answer as ``python`` does."""
+    expected = outcome(lambda: reference(python, record, SEND_TIME))
+    calls = {
+        "envelope_json": lambda: transformer.envelope_json(record, SEND_TIME),
+        "envelope": lambda: orjson.dumps(transformer.envelope(record, SEND_TIME)),
+    }
+    order = [first, *(name for name in calls if name != first)]
+    for name in [*order, *order]:
+        assert outcome(calls[name]) == expected, f"{where}, {name} after {order}"
+
+
 @pytest.mark.parametrize("first", ["envelope_json", "envelope"])
 def test_host_name_first_seen_by_either_path(first: str) -> None:
     """Each transformer remembers host names (both paths share the cache): whichever path sees a
@@ -1250,14 +1248,7 @@ def test_host_name_first_seen_by_either_path(first: str) -> None:
     hosts = [fresh_name("first-") + ".example.edu", fresh_name("Ünï-") + ".example", "", "bad host", fresh_name("x") + ' "q"']
     for host in hosts:
         for record in (_minimal(hostname=host), _minimal("course_created", hostname=host) | {"body": {"course_id": "1"}}):
-            expected = outcome(lambda: reference(python, record, SEND_TIME))
-            calls = {
-                "envelope_json": lambda: transformer.envelope_json(record, SEND_TIME),
-                "envelope": lambda: orjson.dumps(transformer.envelope(record, SEND_TIME)),
-            }
-            order = [first, *(name for name in calls if name != first)]
-            for name in [*order, *order]:
-                assert outcome(calls[name]) == expected, f"host {host!r}, {name} after {order}"
+            _check_both_paths_in_turn(transformer, python, record, first, f"host {host!r}")
 
 
 @pytest.mark.parametrize("first", ["envelope_json", "envelope"])
@@ -1268,14 +1259,7 @@ def test_asset_type_first_seen_by_either_path(first: str) -> None:
     for asset_type in [fresh_name("fresh_asset_"), fresh_name("Ünï:"), "", "bad type", fresh_name('q"') , fresh_name("x\\")]:
         for subtype in (None, "sub", 5):
             record = _minimal() | {"body": {"asset_type": asset_type, "asset_id": "5", "asset_subtype": subtype}}
-            expected = outcome(lambda: reference(python, record, SEND_TIME))
-            calls = {
-                "envelope_json": lambda: transformer.envelope_json(record, SEND_TIME),
-                "envelope": lambda: orjson.dumps(transformer.envelope(record, SEND_TIME)),
-            }
-            order = [first, *(name for name in calls if name != first)]
-            for name in [*order, *order]:
-                assert outcome(calls[name]) == expected, f"asset_type {asset_type!r}, {name} after {order}"
+            _check_both_paths_in_turn(transformer, python, record, first, f"asset_type {asset_type!r}")
 
 
 def test_caches_beyond_their_bound() -> None:
@@ -1424,6 +1408,22 @@ def test_switched_off_with_the_environment_variable() -> None:
             expected = outcome(lambda: reference(transformer, record, SEND_TIME))
             expected_json = ["bytes", expected[1].decode()] if expected[0] == "bytes" else ["raises", expected[1].__name__, expected[2]]
             assert got == expected_json, f"record {record!r}"
+
+
+def test_a_program_the_writer_was_not_built_for_is_refused_saying_to_rebuild() -> None:
+    """native.py and a stale build of _native.c (an editable install, the C file edited since):
+    a loud error saying what to do, not a wrong envelope."""
+    program = CaliperTransformer()._program
+    assert program is not None
+    with pytest.raises(TypeError) as caught:
+        native.render_json(program[:-1], b"{}", "2024-09-16T14:05:09.031Z")
+    assert str(caught.value) == (
+        f"program: {len(program) - 1} items, where the compiled writer reads {len(program)}: native.py and the build of "
+        "_native.c are from different versions; rebuild the writer (pip install -e .)"
+    )
+    with pytest.raises(TypeError) as caught:
+        native.render_json(list(program), b"{}", "2024-09-16T14:05:09.031Z")
+    assert str(caught.value) == "program: expected the tuple native.py compiles, not list"
 
 
 def _bench_transform() -> Any:

@@ -2,11 +2,13 @@
  *
  * A compiled twin of liveevents/caliper/envelope.py for the common case, for speed: it reads
  * the decoded record and writes the bytes orjson.dumps(CaliperTransformer.envelope(...)) would
- * write, without building the envelope as Python objects (docs/performance.md).  It takes no
- * decision of its own: every per-event rule comes from the program liveevents/caliper/native.py
- * compiles from the registry, and every value it does not handle itself (an id that is not
- * plain digits, a timestamp not already canonical, an unseen host or asset type) goes to the
- * same Python function the Python path calls.
+ * write, without building the envelope as Python objects (docs/performance.md).  Which rules
+ * apply to an event type comes from the program liveevents/caliper/native.py compiles from the
+ * registry (a Shape's fields as ops, the transformer's options and caches); what is written here
+ * again is the rest of the Python path: the envelope's layout, the actor, context and membership
+ * rules and the five object builders native.py names (put_asset ...).  Every value it does not
+ * handle itself (an id that is not plain ASCII letters and digits, a timestamp not already
+ * canonical, an unseen host or asset type) goes to the same Python function the Python path calls.
  *
  * It never reports an error: for anything it is not sure of (a malformed record, a value the
  * Python path would reject, an unusual type) it returns None and the caller takes the Python
@@ -187,13 +189,22 @@ typedef struct {
     PyObject *asset_body_fields;
     PyObject *normalize_timestamp; /* an event_time not already canonical -> canonical, or raises */
     PyObject *loads;
+    PyObject *token_parameter; /* in every URL redact_url changes (redaction.TOKEN_PARAMETER) */
 } Program;
 
-#define PROGRAM_SIZE 23
+#define PROGRAM_SIZE 24
 
 static int program_read(Program *program, PyObject *tuple) {
-    if (!PyTuple_CheckExact(tuple) || PyTuple_GET_SIZE(tuple) != PROGRAM_SIZE) {
-        PyErr_SetString(PyExc_TypeError, "program: expected the tuple native.py compiles");
+    if (!PyTuple_CheckExact(tuple)) {
+        PyErr_Format(PyExc_TypeError, "program: expected the tuple native.py compiles, not %.100s", Py_TYPE(tuple)->tp_name);
+        return -1;
+    }
+    if (PyTuple_GET_SIZE(tuple) != PROGRAM_SIZE) {
+        /* The usual cause: _native.c edited and not rebuilt (an editable install), or native.py edited alone. */
+        PyErr_Format(PyExc_TypeError,
+                     "program: %zd items, where the compiled writer reads %d: native.py and the build of _native.c "
+                     "are from different versions; rebuild the writer (pip install -e .)",
+                     PyTuple_GET_SIZE(tuple), PROGRAM_SIZE);
         return -1;
     }
     PyObject **item = &PyTuple_GET_ITEM(tuple, 0);
@@ -222,6 +233,7 @@ static int program_read(Program *program, PyObject *tuple) {
     program->asset_body_fields = item[20];
     program->normalize_timestamp = item[21];
     program->loads = item[22];
+    program->token_parameter = item[23];
     return 0;
 }
 
@@ -238,7 +250,7 @@ static PyObject *S_body, *S_attributes, *S_metadata, *S_event_name, *S_event_tim
     *S_user_id, *S_real_user_id, *S_grader_id, *S_session_id, *S_referrer, *S_url, *S_context_type, *S_context_id,
     *S_context_role, *S_course_id, *S_course_section_id, *S_asset_type, *S_asset_id, *S_asset_subtype, *S_asset_name,
     *S_submission_id, *S_quiz_id, *S_redirect_url, *S_syllabus_body, *S_entity_id, *S_Course, *S_digest,
-    *S_access_token, *S_option, *S_version;
+    *S_option, *S_version;
 
 /* Prefixes and field names of the output, and the field names of the Python path's errors. */
 static PyObject *S_course_urn, *S_user_urn, *S_session_urn, *S_submission_urn, *S_quiz_urn, *S_section_infix,
@@ -864,7 +876,7 @@ static int put_membership(Render *render, const Context *context, PyObject *memb
 /* A URL as sent: access_token values blanked (redaction.redact_url) when the transformer redacts. */
 static PyObject *shown_url(Render *render, PyObject *url) {
     if (!render->program->redact || !PyUnicode_CheckExact(url)) return url;
-    int found = PyUnicode_Contains(url, S_access_token);
+    int found = PyUnicode_Contains(url, render->program->token_parameter);
     if (found < 0) return NULL;
     if (!found) return url;
     return own(render, PyObject_CallOneArg(render->program->redact_url, url));
@@ -1156,7 +1168,7 @@ PyMODINIT_FUNC PyInit__native(void) {
         intern(&S_asset_id, "asset_id") || intern(&S_asset_subtype, "asset_subtype") || intern(&S_asset_name, "asset_name") ||
         intern(&S_submission_id, "submission_id") || intern(&S_quiz_id, "quiz_id") || intern(&S_redirect_url, "redirect_url") ||
         intern(&S_syllabus_body, "syllabus_body") || intern(&S_entity_id, "entity_id") || intern(&S_Course, "Course") ||
-        intern(&S_digest, "digest") || intern(&S_access_token, "access_token=") || intern(&S_option, "option") ||
+        intern(&S_digest, "digest") || intern(&S_option, "option") ||
         intern(&S_version, "version") || intern(&S_course_urn, "urn:instructure:canvas:course:") ||
         intern(&S_user_urn, "urn:instructure:canvas:user:") || intern(&S_session_urn, "urn:instructure:canvas:session:") ||
         intern(&S_submission_urn, "urn:instructure:canvas:submission:") || intern(&S_quiz_urn, "urn:instructure:canvas:quiz:") ||

@@ -28,7 +28,6 @@ from liveevents.caliper.values import canvas_id
 from liveevents.caliper.vocabulary import (
     CALIPER_CONTEXT,
     DEFAULT_APP_ID,
-    PERSON_ACTOR_TYPES,
     STRICT_DEFAULT_APP_ID,
 )
 from liveevents.canvas.record import CanvasEvent, load_record, parse_record
@@ -124,10 +123,10 @@ def _compile(mapping: EventMapping, profile: Profile, origins: Origins, membersh
     """The builder of one event type: every decision the registry row fixes is taken here, once,
     so building an event costs only the parts that apply to it."""
     caliper_type, action = mapping.caliper_type, mapping.action
-    build_object = mapping.strict_object if profile == "strict" and mapping.strict_object else mapping.object
+    build_object = mapping.object_in(strict=profile == "strict")
     build_generated = mapping.generated
     context = mapping.context
-    actor_rule = mapping.actor or standard_actor(body_actor=mapping.body_actor, person_required=caliper_type in PERSON_ACTOR_TYPES)
+    actor_rule = mapping.actor or standard_actor(body_actor=mapping.body_actor, person_required=mapping.person_required)
     extensions = event_extensions(redact)
     origin = origins.of
 
@@ -204,7 +203,7 @@ def caliper_envelope_json(
 ) -> bytes:
     """:func:`caliper_envelope` as JSON bytes, byte for byte ``orjson.dumps`` of it; ``record``
     may also be the raw record's JSON bytes.  Where the compiled writer is built, the bytes are
-    written directly, at a third of the cost."""
+    written directly, at under half the cost (docs/performance.md)."""
     return _transformer_for(profile, canvas_domain, role_map, redact_tokens).envelope_json(record, send_time)
 
 

@@ -1,12 +1,15 @@
 """The program of the compiled envelope writer (``_native.c``), made from the registry.
 
 The writer turns a decoded record into the envelope's JSON bytes without building the envelope
-as Python objects: the same bytes as ``orjson.dumps(CaliperTransformer.envelope(...))``, at a
-third of the cost (docs/performance.md).  It holds no mapping of its own: this module hands it
-each event type's row as data (Shapes carry their fields as ops, the other object builders
-are named below), the transformer's caches and options, and the Python functions of the rare
-cases.  A row it cannot express (an object builder or a rule added in Python only) is left out
-of the program, and events of that type take the Python path: never a different answer.
+as Python objects: the same bytes as ``orjson.dumps(CaliperTransformer.envelope(...))``, at
+under half the cost of the Python path (docs/performance.md).  This module hands it each event
+type's row as data (Shapes carry their fields as ops, the other object builders are named
+below), the transformer's caches and options, and the Python functions of the rare cases.  A row
+it cannot express (an object builder or an actor or context rule added in Python only) is left
+out of the program, and events of that type take the Python path.  The named builders, the
+actor, context and membership rules and the envelope's layout are written again in C: a change
+to one of their Python functions needs the same change there (tests/test_native.py, which
+compares the two on every fixture, fails until it is made).
 
 The writer is optional: without a C compiler at install time, or with ``LIVEEVENTS_NATIVE=0``
 in the environment, :func:`compile_program` returns ``None`` and everything runs in Python.
@@ -27,8 +30,8 @@ from liveevents.caliper.origin import Origins
 from liveevents.caliper.registry import MAPPINGS, EventMapping
 from liveevents.caliper.shapes import ObjectBuilder, Op, Shape
 from liveevents.caliper.values import canvas_id, optional_time
-from liveevents.caliper.vocabulary import CALIPER_CONTEXT, CONVERTER_VERSION, PERSON_ACTOR_TYPES
-from liveevents.canvas.redaction import redact_url
+from liveevents.caliper.vocabulary import CALIPER_CONTEXT, CONVERTER_VERSION
+from liveevents.canvas.redaction import TOKEN_PARAMETER, redact_url
 from liveevents.timestamps import normalize_timestamp
 
 try:
@@ -49,8 +52,9 @@ if _native is not None:
     render_record = _native.render_record
     render_event = _native.render_event
 
-# Object ops and event rules, numbered as in _native.c (Shapes have theirs in shapes.py).
+# Object ops, context sources and actor rules, numbered as in _native.c (Shapes have theirs in shapes.py).
 _ASSET, _SYLLABUS, _QUIZ_ATTEMPT, _SESSION_APPLICATION, _GRADED_SCORE = range(2, 7)
+_CONTEXT_METADATA, _CONTEXT_BODY, _CONTEXT_ENROLLMENT_SECTION, _CONTEXT_SYLLABUS = range(4)
 _ACTOR_BODY, _ACTOR_PERSON_REQUIRED, _ACTOR_GRADE_CHANGE = 1, 2, 4
 
 _OBJECTS: dict[object, Op] = {
@@ -60,7 +64,12 @@ _OBJECTS: dict[object, Op] = {
     sessions.session_application: (_SESSION_APPLICATION,),
     grading.graded_score: (_GRADED_SCORE, grading.SCORE.op),
 }
-_CONTEXTS: dict[object, int] = {metadata_context: 0, body_context: 1, enrollment_section: 2, syllabus_course: 3}
+_CONTEXTS: dict[object, int] = {
+    metadata_context: _CONTEXT_METADATA,
+    body_context: _CONTEXT_BODY,
+    enrollment_section: _CONTEXT_ENROLLMENT_SECTION,
+    syllabus_course: _CONTEXT_SYLLABUS,
+}
 
 
 def _object_op(builder: ObjectBuilder | None) -> Op | None:
@@ -71,13 +80,11 @@ def _object_op(builder: ObjectBuilder | None) -> Op | None:
 
 def _event_row(mapping: EventMapping, strict: bool) -> Op | None:
     """The event type's row for the writer, or None when it cannot express it."""
-    object_op = _object_op(mapping.strict_object if strict and mapping.strict_object else mapping.object)
+    object_op = _object_op(mapping.object_in(strict=strict))
     generated_op = _object_op(mapping.generated)
     context = _CONTEXTS.get(mapping.context)
     if mapping.actor is None:
-        actor_rule = (_ACTOR_BODY if mapping.body_actor else 0) | (
-            _ACTOR_PERSON_REQUIRED if mapping.caliper_type in PERSON_ACTOR_TYPES else 0
-        )
+        actor_rule = (_ACTOR_BODY if mapping.body_actor else 0) | (_ACTOR_PERSON_REQUIRED if mapping.person_required else 0)
     elif mapping.actor is grading.grade_change_actor:
         actor_rule = _ACTOR_GRADE_CHANGE
     else:
@@ -134,4 +141,5 @@ def compile_program(*, strict: bool, origins: Origins, memberships: Memberships,
         navigation.BODY_FIELDS,
         normalize_timestamp,
         orjson.loads,
+        TOKEN_PARAMETER,
     )

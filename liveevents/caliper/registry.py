@@ -27,6 +27,7 @@ from liveevents.caliper.objects import (
     wiki,
 )
 from liveevents.caliper.shapes import ObjectBuilder
+from liveevents.caliper.vocabulary import PERSON_ACTOR_TYPES
 
 __all__ = ["MAPPINGS", "EventMapping", "UnmappedEventError", "caliper_event_types"]
 
@@ -47,6 +48,15 @@ class EventMapping:
     generated: ObjectBuilder | None = None
     #: The object in the strict profile, where it differs from the documented one.
     strict_object: ObjectBuilder | None = None
+
+    def object_in(self, *, strict: bool) -> ObjectBuilder:
+        """The object's builder in the strict profile (``strict``) or the documented one."""
+        return self.strict_object if strict and self.strict_object is not None else self.object
+
+    @property
+    def person_required(self) -> bool:
+        """A request's actor is a Person even when Canvas does not name the user (``user:0``)."""
+        return self.caliper_type in PERSON_ACTOR_TYPES
 
 
 MAPPINGS: dict[str, EventMapping] = {
