@@ -182,6 +182,23 @@ def test_a_stored_link_local_destination_fails_at_once_with_the_rule(url: str, m
     assert took < 1.0  # nothing connected to, no timeout waited for
 
 
+def test_a_stored_legacy_spelling_of_another_address_is_left_to_the_client_at_send() -> None:
+    """Refused when a subscription is made, but one stored before that rule is not turned into
+    an https refusal at every send: aiohttp judges it as it did (the all-digit forms are not
+    URLs it sends to; a permanent failure naming why)."""
+
+    async def run() -> list:
+        dispatcher = Dispatcher(http=HttpSender(timeout=5.0))
+        try:
+            return await dispatcher.deliver(stored("https://2130706433/hook"), [payload()])
+        finally:
+            await dispatcher.aclose()
+
+    [outcome] = asyncio.run(run())
+    assert (outcome.error, outcome.retryable) == ("invalid_url", False), outcome
+    assert "2130706433" in outcome.detail and "four decimal numbers" not in outcome.detail, outcome
+
+
 # -- when connecting: the resolver ----------------------------------------------------------------
 
 

@@ -20,7 +20,6 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -28,7 +27,7 @@ from liveevents.delivery.policy import Verdict
 from liveevents.delivery.resolving import NoLinkLocalTransport
 from liveevents.delivery.senders.http import USER_AGENT
 from liveevents.delivery.subscription import Subscription
-from liveevents.delivery.urls import link_local_problem, mask_url, mask_urls_in
+from liveevents.delivery.urls import link_local_url_problem, mask_url, mask_urls_in
 
 __all__ = ["notice", "notice_client", "send_notice"]
 
@@ -70,7 +69,7 @@ async def send_notice(
 
 
 async def _post(client: httpx.AsyncClient, url: str, document: dict[str, Any], timeout: float) -> bool:
-    refusal = _link_local(url)
+    refusal = link_local_url_problem(url, _httpx_host)
     if refusal is not None:  # stored before its host was recognised as link-local
         log.warning("notification to %s not sent: %s", mask_url(url), refusal)
         return False
@@ -93,14 +92,9 @@ async def _send(client: httpx.AsyncClient, url: str, document: dict[str, Any], t
     return accepted
 
 
-def _link_local(url: str) -> str | None:
-    """The link-local rule when ``url``'s host, as written or as httpx reads it, is a link-local
-    address.  Host names are judged when connecting (:func:`notice_client`)."""
-    for read in (lambda: urlsplit(url).hostname, lambda: httpx.URL(url).host):
-        try:
-            host = read()
-        except (ValueError, httpx.InvalidURL):  # httpx says so when posting
-            continue
-        if host and (problem := link_local_problem(host)) is not None:
-            return problem
-    return None
+def _httpx_host(url: str) -> str | None:
+    """The host httpx connects to (names are judged when connecting: :func:`notice_client`)."""
+    try:
+        return httpx.URL(url).host
+    except httpx.InvalidURL:  # httpx says so when posting
+        return None

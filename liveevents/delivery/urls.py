@@ -19,6 +19,7 @@ import ipaddress
 import re
 import socket
 import unicodedata
+from collections.abc import Callable
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "is_loopback_host",
     "is_valid_queue_name",
     "link_local_problem",
+    "link_local_url_problem",
     "looks_secret",
     "mask_url",
     "mask_urls_in",
@@ -115,6 +117,20 @@ def link_local_problem(host: str) -> str | None:
             except ValueError:  # a legacy or non-ASCII spelling, a trailing dot: say which address it means
                 return f"{host} is {address}: {LINK_LOCAL_RULE}"
             return LINK_LOCAL_RULE
+    return None
+
+
+def link_local_url_problem(url: str, *client_readings: Callable[[str], str | None]) -> str | None:
+    """The link-local rule when ``url``'s host is a link-local address as written, or as an
+    HTTP client reads it: each of ``client_readings`` gives the host the client would connect
+    to (``None`` when it cannot read the URL, which it then refuses itself)."""
+    try:
+        written = urlsplit(url).hostname
+    except ValueError:
+        written = None
+    for host in (written, *(read(url) for read in client_readings)):
+        if host and (problem := link_local_problem(host)) is not None:
+            return problem
     return None
 
 

@@ -29,7 +29,6 @@ import socket
 import time
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -43,7 +42,7 @@ from liveevents.delivery.subscription import Subscription
 from liveevents.delivery.urls import (
     MASK,
     destination_problem,
-    link_local_problem,
+    link_local_url_problem,
     mask_urls_in,
     url_secrets,
 )
@@ -131,8 +130,9 @@ class HttpSender:
         (the setting may be off now), or stored before its host was recognised as a link-local
         address (a legacy spelling such as ``0xa9fea9fe``)."""
         if url not in self._refusals:
-            link_local = _link_local(url)
-            problem = destination_problem(url, allow_http=self._allow_http)
+            link_local = link_local_url_problem(url, _aiohttp_host)
+            # stored=True: a legacy spelling that is not link-local was allowed when it was stored.
+            problem = destination_problem(url, allow_http=self._allow_http, stored=True)
             self._refusals[url] = ("connect", link_local) if link_local else None if problem is None else ("http_not_allowed", problem)
         return self._refusals[url]
 
@@ -149,17 +149,12 @@ class HttpSender:
         return pool
 
 
-def _link_local(url: str) -> str | None:
-    """The link-local rule when ``url``'s host is a link-local address, as written or as aiohttp
-    reads it (yarl's ``raw_host``: what it connects to without resolving, when an address)."""
-    for read in (lambda: urlsplit(url).hostname, lambda: URL(url).raw_host):
-        try:
-            host = read()
-        except ValueError:  # not a URL: destination_problem or aiohttp says so
-            continue
-        if host and (problem := link_local_problem(host)) is not None:
-            return problem
-    return None
+def _aiohttp_host(url: str) -> str | None:
+    """The host aiohttp connects to (yarl's ``raw_host``: an address it does not resolve)."""
+    try:
+        return URL(url).raw_host
+    except ValueError:  # not a URL: destination_problem or aiohttp says so
+        return None
 
 
 class NoLinkLocalResolver(AbstractResolver):
