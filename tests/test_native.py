@@ -150,7 +150,7 @@ def written_by_writer(transformer: CaliperTransformer, record: object, send_time
     except ValueError:  # a naive send_time: refused before the writer is called
         return None
     if type(record) is bytes:
-        return native.render_json(program, record, sent)
+        return native.render_bytes(program, record, sent)
     if type(record) is CanvasEvent:
         return native.render_event(program, record.metadata, record.body, record.known_event_time, record.known_event_id, sent)
     return native.render_record(program, record, sent)
@@ -1416,13 +1416,13 @@ def test_a_program_the_writer_was_not_built_for_is_refused_saying_to_rebuild() -
     program = CaliperTransformer()._program
     assert program is not None
     with pytest.raises(TypeError) as caught:
-        native.render_json(program[:-1], b"{}", "2024-09-16T14:05:09.031Z")
+        native.render_bytes(program[:-1], b"{}", "2024-09-16T14:05:09.031Z")
     assert str(caught.value) == (
         f"program: {len(program) - 1} items, where the compiled writer reads {len(program)}: native.py and the build of "
         "_native.c are from different versions; rebuild the writer (pip install -e .)"
     )
     with pytest.raises(TypeError) as caught:
-        native.render_json(list(program), b"{}", "2024-09-16T14:05:09.031Z")
+        native.render_bytes(list(program), b"{}", "2024-09-16T14:05:09.031Z")
     assert str(caught.value) == "program: expected the tuple native.py compiles, not list"
 
 

@@ -17,6 +17,10 @@
  * on generated records.
  */
 #define PY_SSIZE_T_CLEAN
+/* The SHA-256 of this file, set by setup.py (native.py compares it with the file it finds). */
+#ifndef SOURCE_SHA256
+#define SOURCE_SHA256 ""
+#endif
 #include <Python.h>
 #include <dlfcn.h>
 #include <math.h>
@@ -254,8 +258,7 @@ static PyObject *S_body, *S_attributes, *S_metadata, *S_event_name, *S_event_tim
 
 /* Prefixes and field names of the output, and the field names of the Python path's errors. */
 static PyObject *S_course_urn, *S_user_urn, *S_session_urn, *S_submission_urn, *S_quiz_urn, *S_section_infix,
-    *S_field_user_id, *S_field_body_user_id, *S_field_real_user_id, *S_field_session_id, *S_field_context_id,
-    *S_field_body_context_id, *S_extensions_key, *S_request_url, *S_keywords;
+    *S_empty, *S_extensions_key, *S_request_url, *S_keywords;
 
 /* ---------------------------------------------------------------- one rendering */
 
@@ -301,22 +304,23 @@ static int is_ascii_alnum(PyObject *text) {
 }
 
 /* values.canvas_id: a str of digits and letters as it is, an int in decimal, anything else by
- * the Python function (which checks it, or raises). */
-static PyObject *id_text(Render *render, PyObject *value, PyObject *field) {
+ * the Python function (which checks it, or raises: the writer then declines and the Python
+ * path raises again, naming the field, so no field name is passed here). */
+static PyObject *id_text(Render *render, PyObject *value) {
     if (PyUnicode_CheckExact(value) && is_ascii_alnum(value)) return value;
     if (PyLong_CheckExact(value)) return own(render, PyObject_Str(value));
     if (!PyUnicode_CheckExact(value)) {
         PyErr_SetString(PyExc_ValueError, "not a Canvas id");
         return NULL;
     }
-    return own(render, PyObject_CallFunctionObjArgs(render->program->canvas_id, value, field, NULL));
+    return own(render, PyObject_CallFunctionObjArgs(render->program->canvas_id, value, S_empty, NULL));
 }
 
 /* The id under key (NULL with no error set when absent). */
-static PyObject *optional_id(Render *render, PyObject *source, PyObject *key, PyObject *field) {
+static PyObject *optional_id(Render *render, PyObject *source, PyObject *key) {
     PyObject *value = present(render, source, key);
     if (value == NULL) return NULL;
-    return id_text(render, value, field);
+    return id_text(render, value);
 }
 
 static PyObject *required_id(Render *render, PyObject *source, PyObject *key) {
@@ -325,7 +329,7 @@ static PyObject *required_id(Render *render, PyObject *source, PyObject *key) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "required id missing");
         return NULL;
     }
-    return id_text(render, value, key);
+    return id_text(render, value);
 }
 
 static int digits(const char *text, int start, int count) {
@@ -480,11 +484,11 @@ static int put_fields(Render *render, PyObject *body, PyObject *fields, int *fir
                 if (put_key(out, key, first) < 0 || put_number(render, value) < 0) return -1;
                 break;
             case FIELD_IDENTIFIER:
-                if ((value = optional_id(render, body, PyTuple_GET_ITEM(field, 2), PyTuple_GET_ITEM(field, 3))) == NULL) break;
+                if ((value = optional_id(render, body, PyTuple_GET_ITEM(field, 2))) == NULL) break;
                 if (put_key(out, key, first) < 0 || put_string(out, value) < 0) return -1;
                 break;
             case FIELD_URN:
-                if ((value = optional_id(render, body, PyTuple_GET_ITEM(field, 3), PyTuple_GET_ITEM(field, 4))) == NULL) break;
+                if ((value = optional_id(render, body, PyTuple_GET_ITEM(field, 3))) == NULL) break;
                 if (put_key(out, key, first) < 0 || put_prefixed(out, PyTuple_GET_ITEM(field, 2), value) < 0) return -1;
                 break;
             case FIELD_EXTENSIONS: {
@@ -502,12 +506,12 @@ static int put_fields(Render *render, PyObject *body, PyObject *fields, int *fir
                 break;
             }
             case FIELD_REFERENCE: {
-                if ((value = optional_id(render, body, PyTuple_GET_ITEM(field, 3), PyTuple_GET_ITEM(field, 4))) == NULL) break;
+                if ((value = optional_id(render, body, PyTuple_GET_ITEM(field, 3))) == NULL) break;
                 int inner_first = 0;
                 if (put_key(out, key, first) < 0 || PUT_LITERAL(out, "{\"id\":") < 0 ||
                     put_prefixed(out, PyTuple_GET_ITEM(field, 2), value) < 0 || PUT_LITERAL(out, ",\"type\":") < 0 ||
-                    put_string(out, PyTuple_GET_ITEM(field, 5)) < 0 ||
-                    put_fields(render, body, PyTuple_GET_ITEM(field, 6), &inner_first) < 0 || PUT_LITERAL(out, "}") < 0)
+                    put_string(out, PyTuple_GET_ITEM(field, 4)) < 0 ||
+                    put_fields(render, body, PyTuple_GET_ITEM(field, 5), &inner_first) < 0 || PUT_LITERAL(out, "}") < 0)
                     return -1;
                 break;
             }
@@ -515,9 +519,9 @@ static int put_fields(Render *render, PyObject *body, PyObject *fields, int *fir
                 if (put_key(out, key, first) < 0 || put_shape(render, body, PyTuple_GET_ITEM(field, 2), 1) < 0) return -1;
                 break;
             case FIELD_SECTION: {
-                PyObject *course = optional_id(render, body, S_course_id, PyTuple_GET_ITEM(field, 2));
+                PyObject *course = optional_id(render, body, PyTuple_GET_ITEM(field, 2));
                 if (course == NULL && PyErr_Occurred()) return -1;
-                PyObject *section = optional_id(render, body, S_course_section_id, PyTuple_GET_ITEM(field, 3));
+                PyObject *section = optional_id(render, body, PyTuple_GET_ITEM(field, 3));
                 if (section == NULL || course == NULL) break;
                 if (put_key(out, key, first) < 0 || PUT_LITERAL(out, "\"") < 0 || put_text(out, S_course_urn) < 0 ||
                     put_text(out, course) < 0 || put_text(out, S_section_infix) < 0 || put_text(out, section) < 0 ||
@@ -568,7 +572,7 @@ static int find_actor(Render *render, long rule, PyObject *metadata, PyObject *b
     actor->member_id = NULL;
     actor->user_id = NULL;
     if (rule & ACTOR_GRADE_CHANGE) {
-        PyObject *grader = optional_id(render, body, S_grader_id, S_grader_id);
+        PyObject *grader = optional_id(render, body, S_grader_id);
         if (grader == NULL && PyErr_Occurred()) return -1;
         int request = is_request(render, metadata);
         if (PyErr_Occurred()) return -1;
@@ -576,7 +580,7 @@ static int find_actor(Render *render, long rule, PyObject *metadata, PyObject *b
             actor->kind = APPLICATION;
             return 0;
         }
-        PyObject *acting = optional_id(render, metadata, S_user_id, S_field_user_id);
+        PyObject *acting = optional_id(render, metadata, S_user_id);
         if (acting == NULL && PyErr_Occurred()) return -1;
         actor->kind = BARE_PERSON;
         actor->user_id = grader;
@@ -589,7 +593,7 @@ static int find_actor(Render *render, long rule, PyObject *metadata, PyObject *b
     }
     PyObject *user = present(render, metadata, S_user_id);
     if (user != NULL) {
-        if ((user = id_text(render, user, S_field_user_id)) == NULL) return -1;
+        if ((user = id_text(render, user)) == NULL) return -1;
         actor->kind = PERSON;
         actor->user_id = actor->member_id = user;
         return 0;
@@ -598,7 +602,7 @@ static int find_actor(Render *render, long rule, PyObject *metadata, PyObject *b
     if (rule & ACTOR_BODY) {
         user = present(render, body, S_user_id);
         if (user != NULL) {
-            if ((user = id_text(render, user, S_field_body_user_id)) == NULL) return -1;
+            if ((user = id_text(render, user)) == NULL) return -1;
             actor->kind = ACCOUNT_PERSON;
             actor->user_id = actor->member_id = user;
             return 0;
@@ -651,7 +655,7 @@ static int put_actor(Render *render, const Actor *actor, PyObject *metadata, PyO
         return -1;
     PyObject *real_user = present(render, metadata, S_real_user_id);
     if (real_user != NULL) {
-        if ((real_user = id_text(render, real_user, S_field_real_user_id)) == NULL) return -1;
+        if ((real_user = id_text(render, real_user)) == NULL) return -1;
         if (put_key(out, S_real_user_id, &first) < 0 || put_string(out, real_user) < 0) return -1;
     } else if (PyErr_Occurred()) {
         return -1;
@@ -737,7 +741,7 @@ static int put_quiz_attempt(Render *render, PyObject *body, const Actor *actor, 
     if (actor_is_person(actor) && (PUT_LITERAL(out, ",\"assignee\":{\"id\":") < 0 || put_actor_id(render, actor, app_id) < 0 ||
                                    PUT_LITERAL(out, ",\"type\":\"Person\"}") < 0))
         return -1;
-    PyObject *quiz = optional_id(render, body, S_quiz_id, S_quiz_id);
+    PyObject *quiz = optional_id(render, body, S_quiz_id);
     if (quiz != NULL && (PUT_LITERAL(out, ",\"assignable\":{\"id\":") < 0 || put_prefixed(out, S_quiz_urn, quiz) < 0 ||
                          PUT_LITERAL(out, ",\"type\":\"Assessment\"}") < 0))
         return -1;
@@ -773,7 +777,7 @@ static int put_object(Render *render, PyObject *op, PyObject *metadata, PyObject
             return put_session_application(render, body, app_id);
         case OBJECT_GRADED_SCORE: { /* grading.graded_score: the Score, scoredBy the grader or Canvas */
             if (put_shape(render, body, PyTuple_GET_ITEM(op, 1), 0) < 0) return -1;
-            PyObject *grader = optional_id(render, body, S_grader_id, S_grader_id);
+            PyObject *grader = optional_id(render, body, S_grader_id);
             if (grader == NULL && PyErr_Occurred()) return -1;
             if (PUT_LITERAL(render->out, ",\"scoredBy\":") < 0 ||
                 (grader == NULL ? put_string(render->out, app_id) : put_prefixed(render->out, S_user_urn, grader)) < 0)
@@ -805,14 +809,13 @@ static int find_context(Render *render, long source, PyObject *metadata, PyObjec
             return -1;
         }
         if (type == NULL || !PyUnicode_CheckExact(type) || PyUnicode_Compare(type, S_Course) != 0) return PyErr_Occurred() ? -1 : 0;
-        PyObject *field = source == CONTEXT_BODY ? S_field_body_context_id : S_field_context_id;
-        context->course_id = optional_id(render, where, S_context_id, field);
+        context->course_id = optional_id(render, where, S_context_id);
     } else if (source == CONTEXT_ENROLLMENT_SECTION) {
-        context->course_id = optional_id(render, body, S_course_id, S_course_id);
+        context->course_id = optional_id(render, body, S_course_id);
         if (context->course_id != NULL)
-            context->section_id = optional_id(render, body, S_course_section_id, S_course_section_id);
+            context->section_id = optional_id(render, body, S_course_section_id);
     } else {
-        context->course_id = optional_id(render, body, S_course_id, S_course_id);
+        context->course_id = optional_id(render, body, S_course_id);
         context->has_group = 0;
     }
     return PyErr_Occurred() ? -1 : 0;
@@ -1008,7 +1011,7 @@ static int put_event(Render *render, PyObject *metadata, PyObject *body, PyObjec
 
     PyObject *session = present(render, metadata, S_session_id);
     if (session != NULL) {
-        if ((session = id_text(render, session, S_field_session_id)) == NULL || PUT_LITERAL(out, ",\"session\":") < 0 ||
+        if ((session = id_text(render, session)) == NULL || PUT_LITERAL(out, ",\"session\":") < 0 ||
             PUT_LITERAL(out, "{\"id\":") < 0 || put_prefixed(out, S_session_urn, session) < 0 ||
             PUT_LITERAL(out, ",\"type\":\"Session\"}") < 0)
             return -1;
@@ -1103,14 +1106,14 @@ static PyObject *render_record(PyObject *module, PyObject *const *args, Py_ssize
     return render_decoded(args[0], args[1], args[2]);
 }
 
-PyDoc_STRVAR(render_json_doc,
-"render_json(program, raw, send_time) -> bytes | None\n\n"
+PyDoc_STRVAR(render_bytes_doc,
+"render_bytes(program, raw, send_time) -> bytes | None\n\n"
 "The envelope JSON of a raw record's JSON text, or None where the Python path must answer.");
 
-static PyObject *render_json(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+static PyObject *render_bytes(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     Program program;
     if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "render_json(program, raw, send_time)");
+        PyErr_SetString(PyExc_TypeError, "render_bytes(program, raw, send_time)");
         return NULL;
     }
     if (program_read(&program, args[0]) < 0) return NULL;
@@ -1142,7 +1145,7 @@ static PyObject *render_event(PyObject *module, PyObject *const *args, Py_ssize_
 
 static PyMethodDef methods[] = {
     {"render_record", (PyCFunction)(void (*)(void))render_record, METH_FASTCALL, render_record_doc},
-    {"render_json", (PyCFunction)(void (*)(void))render_json, METH_FASTCALL, render_json_doc},
+    {"render_bytes", (PyCFunction)(void (*)(void))render_bytes, METH_FASTCALL, render_bytes_doc},
     {"render_event", (PyCFunction)(void (*)(void))render_event, METH_FASTCALL, render_event_doc},
     {NULL, NULL, 0, NULL},
 };
@@ -1172,12 +1175,12 @@ PyMODINIT_FUNC PyInit__native(void) {
         intern(&S_version, "version") || intern(&S_course_urn, "urn:instructure:canvas:course:") ||
         intern(&S_user_urn, "urn:instructure:canvas:user:") || intern(&S_session_urn, "urn:instructure:canvas:session:") ||
         intern(&S_submission_urn, "urn:instructure:canvas:submission:") || intern(&S_quiz_urn, "urn:instructure:canvas:quiz:") ||
-        intern(&S_section_infix, ":section:") || intern(&S_field_user_id, "metadata.user_id") || intern(&S_field_body_user_id, "body.user_id") ||
-        intern(&S_field_real_user_id, "metadata.real_user_id") || intern(&S_field_session_id, "metadata.session_id") ||
-        intern(&S_field_context_id, "metadata.context_id") || intern(&S_field_body_context_id, "body.context_id") ||
+        intern(&S_section_infix, ":section:") || intern(&S_empty, "") ||
         intern(&S_extensions_key, "com.instructure.canvas") || intern(&S_request_url, "request_url"))
         return NULL;
     if ((S_keywords = PyTuple_Pack(1, S_option)) == NULL) return NULL;
     find_openssl_sha256();
-    return PyModule_Create(&module_definition);
+    PyObject *module = PyModule_Create(&module_definition);
+    if (module != NULL && PyModule_AddStringConstant(module, "SOURCE_SHA256", SOURCE_SHA256) < 0) Py_CLEAR(module);
+    return module;
 }

@@ -100,7 +100,7 @@ class CaliperTransformer:
         program = self._program
         if program is not None:
             if type(record) is bytes:
-                written = native.render_json(program, record, sent)
+                written = native.render_bytes(program, record, sent)
             elif type(record) is CanvasEvent:
                 written = native.render_event(program, record.metadata, record.body, record.known_event_time, record.known_event_id, sent)
             else:

@@ -18,7 +18,9 @@ in the environment, :func:`compile_program` returns ``None`` and everything runs
 from __future__ import annotations
 
 import os
+import warnings
 from hashlib import sha256
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -39,16 +41,36 @@ try:
 except ImportError:  # built without a C compiler: the Python path does everything
     _native = None  # type: ignore[assignment]
 
-__all__ = ["AVAILABLE", "Program", "compile_program", "render_event", "render_json", "render_record"]
+# render_bytes/render_record/render_event exist only where the writer is built (AVAILABLE).
+__all__ = ["AVAILABLE", "Program", "built_from", "compile_program"]
 
-#: The compiled writer was built and is not switched off (``LIVEEVENTS_NATIVE=0``).
+
+def built_from(source: Path, built_sha256: str) -> bool:
+    """Whether a writer built from a file with ``built_sha256`` is the one of ``source`` (true
+    when there is no source beside it: an installed package)."""
+    return not source.is_file() or sha256(source.read_bytes()).hexdigest() == built_sha256
+
+
+_SOURCE = Path(__file__).with_name("_native.c")
+if _native is not None and not built_from(_SOURCE, _native.SOURCE_SHA256):
+    # An editable install whose C file changed since it was built: the old build may not read
+    # the programs this module now compiles.
+    warnings.warn(
+        f"liveevents: the compiled envelope writer was built from another version of {_SOURCE}; rebuild it "
+        "(make install, or pip install -e .). The Python path is used meanwhile (same output, slower).",
+        RuntimeWarning,
+        stacklevel=1,
+    )
+    _native = None
+
+#: The compiled writer was built (from this source) and is not switched off (``LIVEEVENTS_NATIVE=0``).
 AVAILABLE = _native is not None and os.environ.get("LIVEEVENTS_NATIVE", "1") != "0"
 
-#: What ``render_json``/``render_record``/``render_event`` take first (opaque outside this module).
+#: What ``render_bytes``/``render_record``/``render_event`` take first (opaque outside this module).
 Program = tuple[Any, ...]
 
 if _native is not None:
-    render_json = _native.render_json
+    render_bytes = _native.render_bytes
     render_record = _native.render_record
     render_event = _native.render_event
 

@@ -136,7 +136,7 @@ _NUMBERS = (int, float)
 def identifier(key: str, source: str | None = None) -> Field:
     """A Canvas id as a string (a JSON number becomes its decimal form)."""
     name = source or key
-    return key, lambda body: optional_id(body, name), (IDENTIFIER, key, name, "body." + name)
+    return key, lambda body: optional_id(body, name), (IDENTIFIER, key, name)
 
 
 def entity_id(source: str) -> Field:
@@ -151,7 +151,7 @@ def urn_of(key: str, kind: str, source: str) -> Field:
         value = optional_id(body, source)
         return None if value is None else urn(kind, value)
 
-    return key, read, (URN, key, urn(kind, ""), source, "body." + source)
+    return key, read, (URN, key, urn(kind, ""), source)
 
 
 def section_urn_of(key: str) -> Field:
@@ -165,7 +165,7 @@ def section_urn_of(key: str) -> Field:
             return None
         return section_urn(course_id, section_id)
 
-    return key, read, (SECTION, key, "body.course_id", "body.course_section_id")
+    return key, read, (SECTION, key, "course_id", "course_section_id")
 
 
 def extensions(*fields: Field) -> Field:
@@ -187,7 +187,7 @@ def reference(key: str, kind: str, source: str, type_: str, *fields: Field) -> F
             return None
         return _fill({"id": urn(kind, value), "type": type_}, fields, body)
 
-    return key, read, (REFERENCE, key, urn(kind, ""), source, "body." + source, type_, tuple(op for _, _, op in fields))
+    return key, read, (REFERENCE, key, urn(kind, ""), source, type_, tuple(op for _, _, op in fields))
 
 
 def nested(key: str, shape: Shape) -> Field:
