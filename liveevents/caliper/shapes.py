@@ -31,8 +31,8 @@ from liveevents.caliper.values import (
     section_urn,
     urn,
 )
-from liveevents.caliper.vocabulary import URN_PREFIX
 from liveevents.caliper.values import score as score_value
+from liveevents.caliper.vocabulary import URN_PREFIX
 
 __all__ = [
     "Body",
