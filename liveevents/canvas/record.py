@@ -57,11 +57,15 @@ def describe_value(value: Any, limit: int = 120) -> str:
     try:
         # orjson writes NaN and infinities as null: show them as Python does instead.
         text = repr(value) if type(value) is float and not math.isfinite(value) else orjson.dumps(value).decode()
-    except TypeError:  # not JSON (only from Python callers), or nested beyond orjson's 254 levels
-        try:
-            text = repr(value)
-        except RecursionError:  # nested beyond Python's recursion limit (JSON decoders allow 1024)
-            text = f"({_json_type(value)} nested too deeply to show)"
+    except TypeError as error:  # not JSON (only from Python callers), or nested beyond orjson's 254 levels
+        too_deep = f"({_json_type(value)} nested too deeply to show)"
+        if "Recursion limit" in str(error):  # its repr would be a wall of brackets, or overflow
+            text = too_deep
+        else:
+            try:
+                text = repr(value)
+            except RecursionError:  # nested beyond Python's recursion limit, with a non-JSON value inside
+                text = too_deep
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
