@@ -194,9 +194,14 @@ typedef struct {
     PyObject *normalize_timestamp; /* an event_time not already canonical -> canonical, or raises */
     PyObject *loads;
     PyObject *token_parameter; /* in every URL redact_url changes (redaction.TOKEN_PARAMETER) */
+    /* The vocabulary of the output, as the Python path spells it (values.py, vocabulary.py). */
+    PyObject *course_urn, *user_urn, *session_urn, *submission_urn, *quiz_urn; /* urn:instructure:canvas:<kind>: */
+    PyObject *section_infix;  /* :section: */
+    PyObject *extensions_key; /* com.instructure.canvas */
 } Program;
 
-#define PROGRAM_SIZE 24
+#define PROGRAM_SIZE 25
+#define VOCABULARY_SIZE 7
 
 static int program_read(Program *program, PyObject *tuple) {
     if (!PyTuple_CheckExact(tuple)) {
@@ -238,6 +243,19 @@ static int program_read(Program *program, PyObject *tuple) {
     program->normalize_timestamp = item[21];
     program->loads = item[22];
     program->token_parameter = item[23];
+    PyObject *vocabulary = item[24];
+    if (!PyTuple_CheckExact(vocabulary) || PyTuple_GET_SIZE(vocabulary) != VOCABULARY_SIZE) {
+        PyErr_SetString(PyExc_TypeError, "program: the vocabulary is not the tuple native.py compiles: rebuild the writer");
+        return -1;
+    }
+    PyObject **word = &PyTuple_GET_ITEM(vocabulary, 0);
+    program->course_urn = word[0];
+    program->user_urn = word[1];
+    program->session_urn = word[2];
+    program->submission_urn = word[3];
+    program->quiz_urn = word[4];
+    program->section_infix = word[5];
+    program->extensions_key = word[6];
     return 0;
 }
 
@@ -256,9 +274,9 @@ static PyObject *S_body, *S_attributes, *S_metadata, *S_event_name, *S_event_tim
     *S_submission_id, *S_quiz_id, *S_redirect_url, *S_syllabus_body, *S_entity_id, *S_Course, *S_digest,
     *S_option, *S_version;
 
-/* Prefixes and field names of the output, and the field names of the Python path's errors. */
-static PyObject *S_course_urn, *S_user_urn, *S_session_urn, *S_submission_urn, *S_quiz_urn, *S_section_infix,
-    *S_empty, *S_extensions_key, *S_request_url, *S_keywords;
+/* A key of the output, the field name passed to canvas_id (its errors are not shown), and
+ * dumps's keyword names. */
+static PyObject *S_empty, *S_request_url, *S_keywords;
 
 /* ---------------------------------------------------------------- one rendering */
 
@@ -494,7 +512,7 @@ static int put_fields(Render *render, PyObject *body, PyObject *fields, int *fir
             case FIELD_EXTENSIONS: {
                 Py_ssize_t start = out->length;
                 int was_first = *first, inner_first = 1;
-                if (put_key(out, key, first) < 0 || PUT_LITERAL(out, "{") < 0 || put_string(out, S_extensions_key) < 0 ||
+                if (put_key(out, key, first) < 0 || PUT_LITERAL(out, "{") < 0 || put_string(out, render->program->extensions_key) < 0 ||
                     PUT_LITERAL(out, ":{") < 0 || put_fields(render, body, PyTuple_GET_ITEM(field, 2), &inner_first) < 0)
                     return -1;
                 if (inner_first) { /* every field absent: no extensions */
@@ -523,8 +541,8 @@ static int put_fields(Render *render, PyObject *body, PyObject *fields, int *fir
                 if (course == NULL && PyErr_Occurred()) return -1;
                 PyObject *section = optional_id(render, body, PyTuple_GET_ITEM(field, 3));
                 if (section == NULL || course == NULL) break;
-                if (put_key(out, key, first) < 0 || PUT_LITERAL(out, "\"") < 0 || put_text(out, S_course_urn) < 0 ||
-                    put_text(out, course) < 0 || put_text(out, S_section_infix) < 0 || put_text(out, section) < 0 ||
+                if (put_key(out, key, first) < 0 || PUT_LITERAL(out, "\"") < 0 || put_text(out, render->program->course_urn) < 0 ||
+                    put_text(out, course) < 0 || put_text(out, render->program->section_infix) < 0 || put_text(out, section) < 0 ||
                     PUT_LITERAL(out, "\"") < 0)
                     return -1;
                 break;
@@ -621,10 +639,10 @@ static int actor_is_person(const Actor *actor) { return actor->kind != APPLICATI
 static int put_actor_id(Render *render, const Actor *actor, PyObject *app_id) {
     if (actor->kind == APPLICATION) return put_string(render->out, app_id);
     if (actor->kind == UNKNOWN_PERSON) {
-        return PUT_LITERAL(render->out, "\"") < 0 || put_text(render->out, S_user_urn) < 0 ||
+        return PUT_LITERAL(render->out, "\"") < 0 || put_text(render->out, render->program->user_urn) < 0 ||
                PUT_LITERAL(render->out, "0\"") < 0 ? -1 : 0;
     }
-    return put_prefixed(render->out, S_user_urn, actor->user_id);
+    return put_prefixed(render->out, render->program->user_urn, actor->user_id);
 }
 
 /* Present metadata fields, in order, as members of the open object. */
@@ -649,7 +667,7 @@ static int put_actor(Render *render, const Actor *actor, PyObject *metadata, PyO
     if (actor->kind == UNKNOWN_PERSON || actor->kind == BARE_PERSON) return PUT_LITERAL(out, "}");
     int first = 1;
     PyObject *fields = actor->kind == PERSON ? render->program->person_fields : render->program->account_fields;
-    if (PUT_LITERAL(out, ",\"extensions\":{") < 0 || put_string(out, S_extensions_key) < 0 || PUT_LITERAL(out, ":{") < 0 ||
+    if (PUT_LITERAL(out, ",\"extensions\":{") < 0 || put_string(out, render->program->extensions_key) < 0 || PUT_LITERAL(out, ":{") < 0 ||
         put_present(render, metadata, fields, &first) < 0 || put_key(out, S_entity_id, &first) < 0 ||
         put_string(out, actor->user_id) < 0)
         return -1;
@@ -696,7 +714,7 @@ static int put_asset(Render *render, PyObject *metadata, PyObject *body) {
         return -1;
     }
     int first = 1;
-    if (PUT_LITERAL(out, ",\"extensions\":{") < 0 || put_string(out, S_extensions_key) < 0 || PUT_LITERAL(out, ":{") < 0)
+    if (PUT_LITERAL(out, ",\"extensions\":{") < 0 || put_string(out, render->program->extensions_key) < 0 || PUT_LITERAL(out, ":{") < 0)
         return -1;
     PyObject *name = present(render, body, S_asset_name);
     if (name != NULL) {
@@ -717,7 +735,7 @@ static int put_asset(Render *render, PyObject *metadata, PyObject *body) {
 static int put_syllabus(Render *render, PyObject *body, const Actor *actor, PyObject *app_id) {
     Buffer *out = render->out;
     PyObject *course = required_id(render, body, S_course_id);
-    if (course == NULL || PUT_LITERAL(out, "{\"id\":") < 0 || put_prefixed(out, S_course_urn, course) < 0 ||
+    if (course == NULL || PUT_LITERAL(out, "{\"id\":") < 0 || put_prefixed(out, render->program->course_urn, course) < 0 ||
         PUT_LITERAL(out, ",\"type\":\"Document\",\"name\":\"Syllabus\"") < 0)
         return -1;
     if (actor_is_person(actor) && (PUT_LITERAL(out, ",\"creators\":[{\"id\":") < 0 || put_actor_id(render, actor, app_id) < 0 ||
@@ -734,15 +752,15 @@ static int put_syllabus(Render *render, PyObject *body, const Actor *actor, PyOb
 static int put_quiz_attempt(Render *render, PyObject *body, const Actor *actor, PyObject *app_id) {
     Buffer *out = render->out;
     PyObject *submission = required_id(render, body, S_submission_id);
-    if (submission == NULL || PUT_LITERAL(out, "{\"id\":") < 0 || put_prefixed(out, S_submission_urn, submission) < 0 ||
-        PUT_LITERAL(out, ",\"type\":\"Attempt\",\"extensions\":{") < 0 || put_string(out, S_extensions_key) < 0 ||
+    if (submission == NULL || PUT_LITERAL(out, "{\"id\":") < 0 || put_prefixed(out, render->program->submission_urn, submission) < 0 ||
+        PUT_LITERAL(out, ",\"type\":\"Attempt\",\"extensions\":{") < 0 || put_string(out, render->program->extensions_key) < 0 ||
         PUT_LITERAL(out, ":{\"entity_id\":") < 0 || put_string(out, submission) < 0 || PUT_LITERAL(out, "}}") < 0)
         return -1;
     if (actor_is_person(actor) && (PUT_LITERAL(out, ",\"assignee\":{\"id\":") < 0 || put_actor_id(render, actor, app_id) < 0 ||
                                    PUT_LITERAL(out, ",\"type\":\"Person\"}") < 0))
         return -1;
     PyObject *quiz = optional_id(render, body, S_quiz_id);
-    if (quiz != NULL && (PUT_LITERAL(out, ",\"assignable\":{\"id\":") < 0 || put_prefixed(out, S_quiz_urn, quiz) < 0 ||
+    if (quiz != NULL && (PUT_LITERAL(out, ",\"assignable\":{\"id\":") < 0 || put_prefixed(out, render->program->quiz_urn, quiz) < 0 ||
                          PUT_LITERAL(out, ",\"type\":\"Assessment\"}") < 0))
         return -1;
     if (PyErr_Occurred()) return -1;
@@ -755,7 +773,7 @@ static int put_session_application(Render *render, PyObject *body, PyObject *app
     if (PUT_LITERAL(out, "{\"id\":") < 0 || put_string(out, app_id) < 0 || PUT_LITERAL(out, ",\"type\":\"SoftwareApplication\"") < 0)
         return -1;
     PyObject *redirect = present(render, body, S_redirect_url);
-    if (redirect != NULL && (PUT_LITERAL(out, ",\"extensions\":{") < 0 || put_string(out, S_extensions_key) < 0 ||
+    if (redirect != NULL && (PUT_LITERAL(out, ",\"extensions\":{") < 0 || put_string(out, render->program->extensions_key) < 0 ||
                              PUT_LITERAL(out, ":{\"redirect_url\":") < 0 || put_value(render, redirect) < 0 ||
                              PUT_LITERAL(out, "}}") < 0))
         return -1;
@@ -780,7 +798,7 @@ static int put_object(Render *render, PyObject *op, PyObject *metadata, PyObject
             PyObject *grader = optional_id(render, body, S_grader_id);
             if (grader == NULL && PyErr_Occurred()) return -1;
             if (PUT_LITERAL(render->out, ",\"scoredBy\":") < 0 ||
-                (grader == NULL ? put_string(render->out, app_id) : put_prefixed(render->out, S_user_urn, grader)) < 0)
+                (grader == NULL ? put_string(render->out, app_id) : put_prefixed(render->out, render->program->user_urn, grader)) < 0)
                 return -1;
             return PUT_LITERAL(render->out, "}");
         }
@@ -824,8 +842,8 @@ static int find_context(Render *render, long source, PyObject *metadata, PyObjec
 /* The group's or organization's id: the course URN, or the section's. */
 static int put_context_id(Render *render, const Context *context) {
     Buffer *out = render->out;
-    if (PUT_LITERAL(out, "\"") < 0 || put_text(out, S_course_urn) < 0 || put_text(out, context->course_id) < 0) return -1;
-    if (context->section_id != NULL && (put_text(out, S_section_infix) < 0 || put_text(out, context->section_id) < 0)) return -1;
+    if (PUT_LITERAL(out, "\"") < 0 || put_text(out, render->program->course_urn) < 0 || put_text(out, context->course_id) < 0) return -1;
+    if (context->section_id != NULL && (put_text(out, render->program->section_infix) < 0 || put_text(out, context->section_id) < 0)) return -1;
     return PUT_LITERAL(out, "\"");
 }
 
@@ -834,7 +852,7 @@ static int put_group(Render *render, const Context *context) {
     if (PUT_LITERAL(out, ",\"group\":{\"id\":") < 0 || put_context_id(render, context) < 0) return -1;
     if ((context->section_id ? PUT_LITERAL(out, ",\"type\":\"CourseSection\"") : PUT_LITERAL(out, ",\"type\":\"CourseOffering\"")) < 0)
         return -1;
-    if (PUT_LITERAL(out, ",\"extensions\":{") < 0 || put_string(out, S_extensions_key) < 0 ||
+    if (PUT_LITERAL(out, ",\"extensions\":{") < 0 || put_string(out, render->program->extensions_key) < 0 ||
         PUT_LITERAL(out, ":{\"context_type\":\"Course\",\"entity_id\":") < 0 || put_string(out, context->course_id) < 0)
         return -1;
     return PUT_LITERAL(out, "}}}");
@@ -853,12 +871,12 @@ static int put_membership(Render *render, const Context *context, PyObject *memb
     if (PUT_LITERAL(out, ":") < 0 || (mapped ? put_text(out, PyTuple_GET_ITEM(mapped, 0)) : PUT_LITERAL(out, "user")) < 0 ||
         PUT_LITERAL(out, ":") < 0 || put_text(out, member_id) < 0 || PUT_LITERAL(out, "\"") < 0)
         return -1;
-    if (PUT_LITERAL(out, ",\"type\":\"Membership\",\"member\":{\"id\":") < 0 || put_prefixed(out, S_user_urn, member_id) < 0 ||
+    if (PUT_LITERAL(out, ",\"type\":\"Membership\",\"member\":{\"id\":") < 0 || put_prefixed(out, render->program->user_urn, member_id) < 0 ||
         PUT_LITERAL(out, ",\"type\":\"Person\"},\"organization\":{\"id\":") < 0 || put_context_id(render, context) < 0)
         return -1;
     if (context->section_id != NULL) {
         if (PUT_LITERAL(out, ",\"type\":\"CourseSection\",\"subOrganizationOf\":{\"id\":") < 0 ||
-            put_prefixed(out, S_course_urn, context->course_id) < 0 || PUT_LITERAL(out, ",\"type\":\"CourseOffering\"}}") < 0)
+            put_prefixed(out, render->program->course_urn, context->course_id) < 0 || PUT_LITERAL(out, ",\"type\":\"CourseOffering\"}}") < 0)
             return -1;
     } else if (PUT_LITERAL(out, ",\"type\":\"CourseOffering\"}") < 0) {
         return -1;
@@ -1012,7 +1030,7 @@ static int put_event(Render *render, PyObject *metadata, PyObject *body, PyObjec
     PyObject *session = present(render, metadata, S_session_id);
     if (session != NULL) {
         if ((session = id_text(render, session)) == NULL || PUT_LITERAL(out, ",\"session\":") < 0 ||
-            PUT_LITERAL(out, "{\"id\":") < 0 || put_prefixed(out, S_session_urn, session) < 0 ||
+            PUT_LITERAL(out, "{\"id\":") < 0 || put_prefixed(out, render->program->session_urn, session) < 0 ||
             PUT_LITERAL(out, ",\"type\":\"Session\"}") < 0)
             return -1;
     } else if (PyErr_Occurred()) {
@@ -1021,7 +1039,7 @@ static int put_event(Render *render, PyObject *metadata, PyObject *body, PyObjec
 
     /* origin.event_extensions */
     int first = 1;
-    if (PUT_LITERAL(out, ",\"extensions\":{") < 0 || put_string(out, S_extensions_key) < 0 || PUT_LITERAL(out, ":{") < 0 ||
+    if (PUT_LITERAL(out, ",\"extensions\":{") < 0 || put_string(out, render->program->extensions_key) < 0 || PUT_LITERAL(out, ":{") < 0 ||
         put_present(render, metadata, program->request_fields, &first) < 0)
         return -1;
     PyObject *url = present(render, metadata, S_url);
@@ -1172,11 +1190,7 @@ PyMODINIT_FUNC PyInit__native(void) {
         intern(&S_submission_id, "submission_id") || intern(&S_quiz_id, "quiz_id") || intern(&S_redirect_url, "redirect_url") ||
         intern(&S_syllabus_body, "syllabus_body") || intern(&S_entity_id, "entity_id") || intern(&S_Course, "Course") ||
         intern(&S_digest, "digest") || intern(&S_option, "option") ||
-        intern(&S_version, "version") || intern(&S_course_urn, "urn:instructure:canvas:course:") ||
-        intern(&S_user_urn, "urn:instructure:canvas:user:") || intern(&S_session_urn, "urn:instructure:canvas:session:") ||
-        intern(&S_submission_urn, "urn:instructure:canvas:submission:") || intern(&S_quiz_urn, "urn:instructure:canvas:quiz:") ||
-        intern(&S_section_infix, ":section:") || intern(&S_empty, "") ||
-        intern(&S_extensions_key, "com.instructure.canvas") || intern(&S_request_url, "request_url"))
+        intern(&S_version, "version") || intern(&S_empty, "") || intern(&S_request_url, "request_url"))
         return NULL;
     if ((S_keywords = PyTuple_Pack(1, S_option)) == NULL) return NULL;
     find_openssl_sha256();

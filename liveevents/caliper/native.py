@@ -4,7 +4,8 @@ The writer turns a decoded record into the envelope's JSON bytes without buildin
 as Python objects: the same bytes as ``orjson.dumps(CaliperTransformer.envelope(...))``, at
 under half the cost of the Python path (docs/performance.md).  This module hands it each event
 type's row as data (Shapes carry their fields as ops, the other object builders are named
-below), the transformer's caches and options, and the Python functions of the rare cases.  A row
+below), the transformer's caches and options, the vocabulary it writes around the values (URN
+prefixes, the extensions key) and the Python functions of the rare cases.  A row
 it cannot express (an object builder or an actor or context rule added in Python only) is left
 out of the program, and events of that type take the Python path.  The named builders, the
 actor, context and membership rules and the envelope's layout are written again in C: a change
@@ -28,11 +29,11 @@ import orjson
 from liveevents.caliper import actor, origin
 from liveevents.caliper.context import Memberships, body_context, enrollment_section, metadata_context, syllabus_course
 from liveevents.caliper.objects import courses, grading, navigation, quizzes, sessions
-from liveevents.caliper.origin import Origins
+from liveevents.caliper.origin import SESSION_URN, Origins
 from liveevents.caliper.registry import MAPPINGS, EventMapping
 from liveevents.caliper.shapes import ObjectBuilder, Op, Shape
-from liveevents.caliper.values import canvas_id, optional_time
-from liveevents.caliper.vocabulary import CALIPER_CONTEXT, CONVERTER_VERSION
+from liveevents.caliper.values import SECTION_INFIX, USER_URN, canvas_id, optional_time, urn
+from liveevents.caliper.vocabulary import CALIPER_CONTEXT, CANVAS_EXTENSIONS, CONVERTER_VERSION
 from liveevents.canvas.redaction import TOKEN_PARAMETER, redact_url
 from liveevents.timestamps import normalize_timestamp
 
@@ -136,7 +137,7 @@ def compile_program(*, strict: bool, origins: Origins, memberships: Memberships,
         return None
     events = {name: row for name, mapping in MAPPINGS.items() if (row := _event_row(mapping, strict)) is not None}
     keys = (actor.PERSON_FIELDS, actor.ACCOUNT_FIELDS, origin.REQUEST_FIELDS, origin.JOB_FIELDS, navigation.METADATA_FIELDS, navigation.BODY_FIELDS)
-    unplain = [text for text in _strings((tuple(events.values()), keys)) if not _plain(text)]
+    unplain = [text for text in _strings((tuple(events.values()), keys, _VOCABULARY)) if not _plain(text)]
     if unplain:
         raise ValueError(f"the compiled writer's program holds names that JSON must escape: {unplain}")
     return (
@@ -164,4 +165,9 @@ def compile_program(*, strict: bool, origins: Origins, memberships: Memberships,
         normalize_timestamp,
         orjson.loads,
         TOKEN_PARAMETER,
+        _VOCABULARY,
     )
+
+
+#: The words of the output the writer writes around the values, as the Python path spells them.
+_VOCABULARY = (urn("course", ""), USER_URN, SESSION_URN, urn("submission", ""), urn("quiz", ""), SECTION_INFIX, CANVAS_EXTENSIONS)

@@ -16,7 +16,7 @@ from liveevents.caliper.vocabulary import CANVAS_EXTENSIONS, URN_PREFIX
 from liveevents.canvas.record import MISSING, RecordError
 from liveevents.timestamps import TimestampError, normalize_timestamp
 
-__all__ = ["ID_RULE", "NOT_IN_IRI", "USER_URN", "iri_safe", "canvas_extensions", "canvas_id", "optional_id", "optional_time", "required_id", "score", "section_urn", "urn"]
+__all__ = ["ID_RULE", "NOT_IN_IRI", "SECTION_INFIX", "USER_URN", "iri_safe", "canvas_extensions", "canvas_id", "optional_id", "optional_time", "required_id", "score", "section_urn", "urn"]
 
 
 #: Characters an IRI cannot hold (RFC 3987): an id or host name with one would make its URN invalid.
@@ -63,9 +63,13 @@ def urn(kind: str, canvas_id_text: str) -> str:
 USER_URN = urn("user", "")
 
 
+#: Between a course URN and its section's id.
+SECTION_INFIX = ":section:"
+
+
 def section_urn(course_id: str, course_section_id: str) -> str:
     """``urn:instructure:canvas:course:<course_id>:section:<course_section_id>``."""
-    return urn("course", course_id) + ":section:" + course_section_id
+    return urn("course", course_id) + SECTION_INFIX + course_section_id
 
 
 def optional_time(value: Any) -> str | None:
