@@ -287,6 +287,9 @@ typedef struct {
     Buffer *out;
     PyObject *owned[MAX_OWNED]; /* new references made along the way, released at the end */
     int owned_count;
+    /* The record was decoded here (render_bytes) and nothing else holds it: what is read from it
+     * cannot be changed or freed before the render ends, so it is not held (present). */
+    int private_record;
 } Render;
 
 static PyObject *own(Render *render, PyObject *object) {
@@ -304,6 +307,7 @@ static PyObject *own(Render *render, PyObject *object) {
 static PyObject *present(Render *render, PyObject *dict, PyObject *key) {
     PyObject *value = PyDict_GetItemWithError(dict, key);
     if (value == NULL || value == Py_None) return NULL;
+    if (render->private_record) return value;
     /* Held until the render ends: the Python code it calls (a check, or another thread meanwhile)
      * could change the caller's record and free a borrowed value. */
     return own(render, Py_NewRef(value));
@@ -1057,7 +1061,7 @@ static int put_event(Render *render, PyObject *metadata, PyObject *body, PyObjec
 /* ---------------------------------------------------------------- entry points */
 
 static PyObject *render(PyObject *program_tuple, PyObject *metadata, PyObject *body, PyObject *event_time, PyObject *event_id,
-                        PyObject *send_time) {
+                        PyObject *send_time, int private_record) {
     Program program;
     if (program_read(&program, program_tuple) < 0) return NULL;
     if (!PyUnicode_CheckExact(send_time)) {
@@ -1066,7 +1070,7 @@ static PyObject *render(PyObject *program_tuple, PyObject *metadata, PyObject *b
     }
     Buffer out;
     buffer_init(&out);
-    Render state = {.program = &program, .out = &out, .owned_count = 0};
+    Render state = {.program = &program, .out = &out, .owned_count = 0, .private_record = private_record};
     PyObject *result = NULL;
 
     PyObject *event_name = PyDict_GetItemWithError(metadata, S_event_name);
@@ -1099,7 +1103,7 @@ PyDoc_STRVAR(render_record_doc,
 "render_record(program, record, send_time) -> bytes | None\n\n"
 "The envelope JSON of a decoded raw record, or None where the Python path must answer.");
 
-static PyObject *render_decoded(PyObject *program, PyObject *record, PyObject *send_time) {
+static PyObject *render_decoded(PyObject *program, PyObject *record, PyObject *send_time, int private_record) {
     /* record.parse_record's fast path: {"attributes"|"metadata": {...}, "body": {...}} */
     if (!PyDict_CheckExact(record) || PyDict_GET_SIZE(record) != 2) Py_RETURN_NONE;
     PyObject *body = PyDict_GetItemWithError(record, S_body);
@@ -1110,7 +1114,7 @@ static PyObject *render_decoded(PyObject *program, PyObject *record, PyObject *s
     /* Held for the render, as the values in them are (present). */
     Py_INCREF(body);
     Py_INCREF(metadata);
-    PyObject *result = render(program, metadata, body, Py_None, Py_None, send_time);
+    PyObject *result = render(program, metadata, body, Py_None, Py_None, send_time, private_record);
     Py_DECREF(body);
     Py_DECREF(metadata);
     return result;
@@ -1121,7 +1125,7 @@ static PyObject *render_record(PyObject *module, PyObject *const *args, Py_ssize
         PyErr_SetString(PyExc_TypeError, "render_record(program, record, send_time)");
         return NULL;
     }
-    return render_decoded(args[0], args[1], args[2]);
+    return render_decoded(args[0], args[1], args[2], 0);
 }
 
 PyDoc_STRVAR(render_bytes_doc,
@@ -1141,7 +1145,7 @@ static PyObject *render_bytes(PyObject *module, PyObject *const *args, Py_ssize_
         PyErr_Clear(); /* not JSON: the Python path names the error */
         Py_RETURN_NONE;
     }
-    PyObject *result = render_decoded(args[0], record, args[2]);
+    PyObject *result = render_decoded(args[0], record, args[2], 1);
     Py_DECREF(record);
     return result;
 }
@@ -1158,7 +1162,7 @@ static PyObject *render_event(PyObject *module, PyObject *const *args, Py_ssize_
     if (!PyDict_CheckExact(args[1]) || !PyDict_CheckExact(args[2]) || (args[3] != Py_None && !PyUnicode_CheckExact(args[3])) ||
         (args[4] != Py_None && !PyUnicode_CheckExact(args[4])))
         Py_RETURN_NONE;
-    return render(args[0], args[1], args[2], args[3], args[4], args[5]);
+    return render(args[0], args[1], args[2], args[3], args[4], args[5], 0);
 }
 
 static PyMethodDef methods[] = {
